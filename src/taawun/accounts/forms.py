@@ -1,0 +1,21 @@
+"""Sign-up asks for the person's name as well as email and password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import SignupForm as BaseSignupForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class SignupForm(BaseSignupForm):  # type: ignore[misc]
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+
+    field_order = ["full_name", "email", "password1", "password2"]
+
+    def save(self, request: Any) -> Any:
+        user = super().save(request)
+        user.full_name = self.cleaned_data["full_name"].strip()
+        user.save(update_fields=["full_name"])
+        return user

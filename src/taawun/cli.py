@@ -1,0 +1,159 @@
+"""The ``taawun`` command: run the demo, found a co-op, serve, and Django's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taawun.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _serve(bind: str, workers: int) -> None:
+    """Serve with gunicorn (static files through whitenoise)."""
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = ["gunicorn", "taawun.wsgi:application", "--bind", bind, "--workers", str(workers),
+                "--access-logfile", "-"]
+    run()
+
+
+def demo(args: argparse.Namespace) -> None:
+    _django()
+    from taawun.coop.selectors import get_coop
+
+    _manage("migrate", "--verbosity", "0")
+    if get_coop() is None:
+        from taawun.demo import create_demo
+
+        print("Creating the demo co-op…", flush=True)
+        create_demo()
+    from taawun.demo import DEMO_DOMAIN, DEMO_PASSWORD
+
+    print(
+        f"\nTaawun demo: http://{args.bind}/\n"
+        f"  founder and board: amal@{DEMO_DOMAIN} / {DEMO_PASSWORD}\n"
+        f"  a member:          salma@{DEMO_DOMAIN} / {DEMO_PASSWORD}\n",
+        flush=True,
+    )
+    if not args.no_serve:
+        _serve(args.bind, args.workers)
+
+
+def serve(args: argparse.Namespace) -> None:
+    _django()
+    if args.migrate:
+        _manage("migrate", "--verbosity", "0")
+    _serve(args.bind, args.workers)
+
+
+def _class_spec(text: str) -> dict[str, object]:
+    """``key:price:instalments[:interval_days][:novote]`` → a member-class document."""
+    parts = text.split(":")
+    if len(parts) < 3:
+        raise argparse.ArgumentTypeError("use key:share_price:instalments[:interval_days][:novote]")
+    key, price, instalments, *rest = parts
+    names = {"worker": ("عضو عامل", "Worker member"), "user": ("عضو مستخدم", "User member"),
+             "supporter": ("عضو داعم", "Supporter member")}
+    arabic, english = names.get(key, (key, key))
+    spec: dict[str, object] = {
+        "key": key, "name": {"ar": arabic, "en": english}, "share_price": price,
+        "instalments": int(instalments), "votes": "novote" not in rest, "works": key == "worker",
+    }
+    numbers = [r for r in rest if r.isdigit()]
+    if numbers:
+        spec["instalment_interval_days"] = int(numbers[0])
+    return spec
+
+
+def init(args: argparse.Namespace) -> None:
+    """Found a co-op from the command line (the founding page does the same in a browser)."""
+    _django()
+    _manage("migrate", "--verbosity", "0")
+    from taawun.coop.actions import found_coop
+    from taawun.domain.errors import DomainError
+    from taawun.domain.policy import founding_policy
+
+    password = args.founder_password or os.environ.get("TAAWUN_FOUNDER_PASSWORD")
+    if not password:
+        password = getpass.getpass("Founder's password: ")
+    try:
+        policy = founding_policy(
+            currency=args.currency, classes=args.member_class or [_class_spec("worker:100:1")],
+            languages=tuple(args.languages.split(",")), admission_by=args.admission_by,
+        )
+        found_coop(
+            name_ar=args.name_ar, name_en=args.name_en, handle=args.handle, city=args.city,
+            policy=policy, founder_email=args.founder_email, founder_name=args.founder_name,
+            founder_password=password, founder_class=args.founder_class,
+        )
+    except DomainError as exc:
+        sys.exit(f"taawun init: {exc}")
+    print(f"Founded {args.name_en} ({args.handle}).")
+
+
+def manage(args: argparse.Namespace) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taawun.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["taawun manage", *args.rest])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taawun", description="A worker-owned co-op platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("demo", help="create a demo co-op (first run) and serve it")
+    p.add_argument("--bind", default="127.0.0.1:8000")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--no-serve", action="store_true", help="only create the demo data")
+    p.set_defaults(func=demo)
+
+    p = commands.add_parser("serve", help="serve the platform with gunicorn")
+    p.add_argument("--bind", default="127.0.0.1:8000")
+    p.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1) * 2))
+    p.add_argument("--migrate", action="store_true", help="apply database migrations first")
+    p.set_defaults(func=serve)
+
+    p = commands.add_parser("init", help="found a co-op")
+    p.add_argument("--name-ar", required=True)
+    p.add_argument("--name-en", required=True)
+    p.add_argument("--handle", required=True)
+    p.add_argument("--city", default="")
+    p.add_argument("--currency", default="ILS")
+    p.add_argument("--languages", default="ar,en")
+    p.add_argument("--admission-by", choices=["board", "vote"], default="board")
+    p.add_argument("--member-class", type=_class_spec, action="append",
+                   help="key:share_price:instalments[:interval_days][:novote]; repeatable")
+    p.add_argument("--founder-email", required=True)
+    p.add_argument("--founder-name", required=True)
+    p.add_argument("--founder-class", default="worker")
+    p.add_argument("--founder-password", help="or TAAWUN_FOUNDER_PASSWORD, or asked for")
+    p.set_defaults(func=init)
+
+    p = commands.add_parser("manage", help="run a Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

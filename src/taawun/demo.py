@@ -1,0 +1,117 @@
+"""A demo co-op: cleaners in Ramallah, about twenty members, built only through real actions."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from taawun.accounts.actions import create_account, grant_role
+from taawun.accounts.models import Role, User
+from taawun.coop.actions import found_coop
+from taawun.coop.selectors import current_policy
+from taawun.domain.policy import founding_policy
+from taawun.members import actions as members
+
+DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret
+DEMO_DOMAIN = "demo.taawun.example"
+
+CLASSES = [
+    {
+        "key": "worker",
+        "name": {"ar": "عضو عامل", "en": "Worker member"},
+        "share_price": "250.00",
+        "instalments": 5,
+        "instalment_interval_days": 30,
+        "votes": True,
+        "works": True,
+    },
+    {
+        "key": "user",
+        "name": {"ar": "عضو مستخدم", "en": "User member"},
+        "share_price": "50.00",
+        "instalments": 1,
+        "votes": True,
+    },
+    {
+        "key": "supporter",
+        "name": {"ar": "عضو داعم", "en": "Supporter member"},
+        "share_price": "500.00",
+        "instalments": 2,
+        "instalment_interval_days": 90,
+        "votes": False,
+    },
+]
+
+# (email name, Arabic name, class, instalments paid, city, skills)
+PEOPLE = [
+    ("khalil", "خليل حمدان", "worker", 5, "البيرة", "تنظيف منازل، سجاد"),
+    ("rana", "رنا عودة", "worker", 5, "رام الله", "تنظيف مكاتب"),
+    ("yousef", "يوسف الخطيب", "worker", 3, "رام الله", "تنظيف بعد البناء"),
+    ("huda", "هدى شحادة", "worker", 2, "بيتونيا", "كي وغسيل"),
+    ("omar", "عمر بركات", "worker", 1, "البيرة", "واجهات زجاجية"),
+    ("mariam", "مريم عبد الله", "worker", 5, "سردا", "تعقيم"),
+    ("sami", "سامي داود", "worker", 4, "رام الله", "تنظيف منازل"),
+    ("lina", "لينا قاسم", "worker", 0, "عين عريك", "تنظيف مطابخ"),
+    ("fadi", "فادي نصار", "worker", 5, "البيرة", "سجاد وكنب"),
+    ("nour", "نور الهدى سليم", "worker", 2, "رام الله", "رعاية منازل كبار السن"),
+    ("ahmad", "أحمد زيد", "worker", 5, "بيرزيت", "تنظيف مدارس"),
+    ("salma", "سلمى يعقوب", "user", 1, "رام الله", ""),
+    ("tareq", "طارق منصور", "user", 1, "البيرة", ""),
+    ("dima", "ديما حجازي", "user", 0, "رام الله", ""),
+    ("bassam", "بسام عيسى", "supporter", 2, "بيت لحم", ""),
+    ("hanan", "حنان الريماوي", "supporter", 1, "رام الله", ""),
+    ("jamil", "جميل عوض", "user", 1, "بيتونيا", ""),
+]
+APPLICANTS = [
+    ("wafa", "وفاء الأحمد", "worker", "أعمل في التنظيف منذ خمس سنوات وأريد أن أكون شريكة."),
+    ("karim", "كريم السعدي", "user", "أستخدم خدماتكم كل أسبوع."),
+    ("ruba", "ربى خوري", "worker", "I clean offices in Ramallah and want a fair share."),
+]
+
+
+def _account(handle: str, arabic_name: str) -> User:
+    return create_account(email=f"{handle}@{DEMO_DOMAIN}", full_name=arabic_name, password=DEMO_PASSWORD)
+
+
+@transaction.atomic
+def create_demo() -> None:
+    policy = founding_policy(currency="ILS", classes=CLASSES)
+    found_coop(
+        name_ar="تعاونية رام الله للتنظيف",
+        name_en="Ramallah Cleaning Co-op",
+        handle="ramallah-cleaning",
+        city="رام الله والبيرة",
+        about_ar="عاملات وعمال تنظيف يملكون منصتهم: الأجر العادل للعامل، والقرار للأعضاء.",
+        about_en="Cleaners who own their platform: fair pay for the worker, decisions by the members.",
+        policy=policy,
+        founder_email=f"amal@{DEMO_DOMAIN}",
+        founder_name="أمل منصور",
+        founder_password=DEMO_PASSWORD,
+        founder_class="worker",
+    )
+    founder = User.objects.get(email=f"amal@{DEMO_DOMAIN}")
+    for instalment in founder.memberships.get().instalments.all():
+        members.record_instalment_payment(actor=founder, instalment_id=instalment.pk, method="cash")
+    version = current_policy().number
+    for index, (handle, name, member_class, paid, city, skills) in enumerate(PEOPLE):
+        person = _account(handle, name)
+        application = members.apply_for_membership(actor=person, member_class=member_class)
+        membership = members.approve_application(actor=founder, application_id=application.pk)
+        for instalment in membership.instalments.order_by("number")[:paid]:
+            members.record_instalment_payment(
+                actor=founder, instalment_id=instalment.pk, method="bank", reference=f"PB-{instalment.pk:05d}"
+            )
+        members.update_profile(
+            actor=person,
+            city=city,
+            skills=skills,
+            city_visibility="public" if handle in {"khalil", "rana", "fadi"} else "members",
+            phone=f"+970 59 {210 + index * 7} {4100 + index * 113}",
+            phone_visibility="members" if handle in {"rana", "sami"} else "private",
+            show_in_directory=handle != "dima",
+        )
+        if handle in {"khalil", "rana"}:
+            grant_role(actor=founder, user=person, role=Role.BOARD, policy_version=version)
+    leaving = User.objects.get(email=f"jamil@{DEMO_DOMAIN}").memberships.get()
+    members.give_notice(actor=leaving.user, membership_id=leaving.pk)
+    for handle, name, member_class, motivation in APPLICANTS:
+        members.apply_for_membership(actor=_account(handle, name), member_class=member_class, motivation=motivation)

@@ -1,0 +1,189 @@
+"""The co-op's Policy: the typed, versioned document of every rule the platform applies.
+
+Only the founding assembly or a passed member decision creates a new version; every operation
+records the version it ran under. Structure is parsed by pydantic; the co-op rules and legal floors
+are checked by :func:`validate` so that refusals carry translatable messages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .canonical import plain
+from .errors import InvalidInput, gettext_noop
+from .money import MINOR_UNITS, Money
+
+LANGUAGES = ("ar", "en")
+DECISION_KINDS = ("ordinary", "policy_change", "bylaw_change", "admission", "election")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(Frozen):
+    """A label in both of the platform's languages."""
+
+    ar: str = Field(min_length=1, max_length=120)
+    en: str = Field(min_length=1, max_length=120)
+
+    def get(self, language: str) -> str:
+        return self.ar if language.startswith("ar") else self.en
+
+
+class MemberClass(Frozen):
+    """A class of membership (worker, user, supporter...) with its share terms."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$")
+    name: Text
+    share_price: Decimal = Field(gt=0, max_digits=15)
+    shares_required: int = Field(default=1, ge=1, le=1000)
+    instalments: int = Field(default=1, ge=1, le=60)
+    instalment_interval_days: int = Field(default=30, ge=1, le=366)
+    votes: bool = True
+    works: bool = False
+
+
+class MembershipRules(Frozen):
+    classes: tuple[MemberClass, ...] = Field(min_length=1, max_length=10)
+    admission_by: Literal["board", "vote"] = "board"
+    voting_rights: Literal["on_admission", "when_paid"] = "on_admission"
+    exit_notice_days: int = Field(default=30, ge=0, le=730)
+    repayment_days: int = Field(default=90, ge=0, le=1825)
+    transfers_allowed: bool = True
+
+
+class DecisionRule(Frozen):
+    method: Literal["consent", "majority", "supermajority"] = "majority"
+    quorum_percent: Decimal = Field(default=Decimal(50), ge=0, le=100)
+    threshold_percent: Decimal = Field(default=Decimal(50), ge=0, le=100)
+    protected: bool = False
+
+
+class GovernanceRules(Frozen):
+    decisions: dict[str, DecisionRule]
+    board_size: int = Field(default=3, ge=1, le=50)
+    board_term_months: int = Field(default=24, ge=1, le=120)
+
+
+class Policy(Frozen):
+    schema_version: Literal[1] = 1
+    currency: str
+    languages: tuple[str, ...] = LANGUAGES
+    membership: MembershipRules
+    governance: GovernanceRules
+
+    def member_class(self, key: str) -> MemberClass:
+        for member_class in self.membership.classes:
+            if member_class.key == key:
+                return member_class
+        raise InvalidInput(
+            "unknown_member_class", gettext_noop("There is no member class %(key)s."), key=key
+        )
+
+    def share_total(self, key: str) -> Money:
+        member_class = self.member_class(key)
+        return Money(member_class.share_price, self.currency).times(member_class.shares_required)
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON-ready document stored with each version (canonical types only)."""
+        document: dict[str, Any] = plain(self.model_dump(mode="python"))
+        return document
+
+
+def parse(document: dict[str, Any]) -> Policy:
+    """Build a Policy from its stored document and check every rule; the only way in."""
+    try:
+        policy = Policy.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(
+            "invalid_policy",
+            gettext_noop("The policy field %(field)s is not valid."),
+            field=field or "-",
+        ) from None
+    validate(policy)
+    return policy
+
+
+def validate(policy: Policy) -> None:
+    """The co-op rules and floors that no policy version may break."""
+    if policy.currency not in MINOR_UNITS:
+        raise InvalidInput(
+            "unknown_currency", gettext_noop("Unknown currency %(code)s."), code=policy.currency
+        )
+    if not policy.languages or any(lang not in LANGUAGES for lang in policy.languages):
+        raise InvalidInput("bad_languages", gettext_noop("Languages must be Arabic and/or English."))
+    keys = [c.key for c in policy.membership.classes]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("duplicate_class", gettext_noop("Member class keys must be unique."))
+    if not any(c.votes for c in policy.membership.classes):
+        raise InvalidInput(
+            "no_voting_class", gettext_noop("At least one member class must have a vote.")
+        )
+    for member_class in policy.membership.classes:
+        Money(member_class.share_price, policy.currency)  # refuses sub-minor-unit prices
+    missing = [kind for kind in DECISION_KINDS if kind not in policy.governance.decisions]
+    if missing:
+        raise InvalidInput(
+            "missing_decision_rule",
+            gettext_noop("The policy needs a rule for %(kind)s decisions."),
+            kind=missing[0],
+        )
+    for kind, rule in policy.governance.decisions.items():
+        if kind not in DECISION_KINDS:
+            raise InvalidInput(
+                "unknown_decision_kind", gettext_noop("Unknown decision kind %(kind)s."), kind=kind
+            )
+        if rule.method != "consent" and rule.threshold_percent < 50:
+            raise InvalidInput(
+                "threshold_too_low",
+                gettext_noop("A vote threshold below 50%% would let a minority decide (%(kind)s)."),
+                kind=kind,
+            )
+    ordinary = policy.governance.decisions["ordinary"]
+    bylaw = policy.governance.decisions["bylaw_change"]
+    if not bylaw.protected or bylaw.threshold_percent < ordinary.threshold_percent:
+        raise InvalidInput(
+            "bylaw_unprotected",
+            gettext_noop("Bylaw changes must be protected and need at least the ordinary threshold."),
+        )
+
+
+def founding_policy(
+    *,
+    currency: str,
+    classes: list[dict[str, Any]],
+    languages: tuple[str, ...] = LANGUAGES,
+    admission_by: str = "board",
+) -> Policy:
+    """A sensible first policy: the founders choose classes and prices, the rest has defaults."""
+    majority = {"method": "majority", "quorum_percent": "50", "threshold_percent": "50"}
+    document = {
+        "currency": currency,
+        "languages": list(languages),
+        "membership": {"classes": classes, "admission_by": admission_by},
+        "governance": {
+            "decisions": {
+                "ordinary": majority,
+                "admission": majority,
+                "election": majority,
+                "policy_change": {
+                    "method": "majority",
+                    "quorum_percent": "50",
+                    "threshold_percent": "60",
+                },
+                "bylaw_change": {
+                    "method": "supermajority",
+                    "quorum_percent": "66",
+                    "threshold_percent": "66.67",
+                    "protected": True,
+                },
+            }
+        },
+    }
+    return parse(document)

@@ -1,0 +1,199 @@
+"""Every read of membership data, with the permission check next to the query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet, Sum
+from django.http import Http404
+
+from taawun.accounts.models import Role, User
+from taawun.accounts.selectors import has_role, require_role, roles_of
+from taawun.coop.selectors import current_policy
+from taawun.domain.money import Money
+from taawun.domain.shares import may_vote
+
+from .models import Application, CapitalEntry, Instalment, Membership, Profile, Repayment, ShareOperation, Visibility
+
+DIRECTORY_PAGE_SIZE = 50
+SHOWN_FIELDS = ("name", "email", "phone", "city", "skills", "bio")
+
+
+def current_memberships() -> QuerySet[Membership]:
+    return Membership.objects.exclude(status=Membership.Status.LEFT)
+
+
+def membership_of(user: User) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return current_memberships().filter(user=user).first()
+
+
+def capital_balance(membership: Membership) -> Money:
+    currency = current_policy().policy.currency
+    total = membership.capital_entries.aggregate(total=Sum("amount"))["total"]
+    return Money(total or 0, currency)
+
+
+def shares_held(membership: Membership) -> int:
+    """Shares held now, from the share register: subscribed and received, minus given up."""
+    given = 0
+    for kind, count in ShareOperation.objects.filter(membership=membership).values_list("kind", "shares"):
+        given += count if kind == ShareOperation.Kind.SUBSCRIBE else -count
+    received = ShareOperation.objects.filter(
+        counterparty=membership, kind=ShareOperation.Kind.TRANSFER
+    ).aggregate(total=Sum("shares"))["total"]
+    return given + (received or 0)
+
+
+@dataclass(frozen=True)
+class MemberAccount:
+    """Everything a member sees about their own membership."""
+
+    membership: Membership
+    shares: int
+    capital: Money
+    subscribed: Money
+    paid: Money
+    instalments: list[Instalment]
+    entries: list[CapitalEntry]
+    repayment: Repayment | None
+    may_vote: bool
+
+    @property
+    def unpaid(self) -> Money:
+        return self.subscribed - self.paid
+
+
+def member_account(viewer: User, membership: Membership) -> MemberAccount:
+    """A membership's account, for its holder or the board."""
+    if membership.user_id != viewer.pk:
+        require_role(viewer, Role.BOARD)
+    policy = current_policy().policy
+    instalments = list(membership.instalments.order_by("number"))
+    live = [i for i in instalments if i.cancelled_at is None]
+    zero = Money.zero(policy.currency)
+    subscribed = sum((Money(i.amount, i.currency) for i in live), start=zero)
+    paid = sum((Money(i.amount, i.currency) for i in live if i.paid_at), start=zero)
+    return MemberAccount(
+        membership=membership,
+        shares=shares_held(membership),
+        capital=capital_balance(membership),
+        subscribed=subscribed,
+        paid=paid,
+        instalments=instalments,
+        entries=list(membership.capital_entries.order_by("at", "id")),
+        repayment=Repayment.objects.filter(membership=membership).first(),
+        may_vote=membership.status != Membership.Status.LEFT
+        and may_vote(policy, membership.member_class, fully_paid=paid == subscribed),
+    )
+
+
+def access_membership_or_404(viewer: User, number: int) -> Membership:
+    """A membership by register number, for its holder or the board; 404 for anyone else."""
+    membership = Membership.objects.select_related("user").filter(number=number).first()
+    if membership is None or not (membership.user_id == viewer.pk or has_role(viewer, Role.BOARD)):
+        raise Http404
+    return membership
+
+
+def my_applications(user: User) -> list[Application]:
+    return list(Application.objects.filter(user=user).order_by("-submitted_at"))
+
+
+def pending_applications(viewer: User) -> list[Application]:
+    require_role(viewer, Role.BOARD)
+    return list(
+        Application.objects.filter(status=Application.Status.PENDING)
+        .select_related("user")
+        .order_by("submitted_at", "id")
+    )
+
+
+def access_application_or_404(viewer: User, application_id: int) -> Application:
+    application = Application.objects.select_related("user", "decided_by").filter(pk=application_id).first()
+    if application is None or not (application.user_id == viewer.pk or has_role(viewer, Role.BOARD)):
+        raise Http404
+    return application
+
+
+def member_register(viewer: User) -> QuerySet[Membership]:
+    """The legal register of members, open to members and the board."""
+    require_role(viewer, Role.MEMBER, Role.BOARD)
+    return Membership.objects.select_related("user").order_by("number")
+
+
+def share_register(viewer: User) -> QuerySet[ShareOperation]:
+    require_role(viewer, Role.MEMBER, Role.BOARD)
+    return ShareOperation.objects.select_related("membership__user", "counterparty").order_by("register_number")
+
+
+def exits_in_progress(viewer: User) -> list[Membership]:
+    require_role(viewer, Role.BOARD)
+    return list(
+        Membership.objects.filter(status=Membership.Status.LEAVING).select_related("user").order_by("notice_given_on")
+    )
+
+
+def repayments_owed(viewer: User) -> list[Repayment]:
+    require_role(viewer, Role.BOARD)
+    return list(Repayment.objects.filter(paid_at__isnull=True).select_related("membership__user").order_by("due_on"))
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One member as a given viewer may see them: hidden fields are ``None``."""
+
+    number: int
+    member_class: str
+    joined_on: object
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    skills: str | None
+    bio: str | None
+
+
+def _visible(visibility: str, *, viewer_is_member: bool) -> bool:
+    return visibility == Visibility.PUBLIC or (visibility == Visibility.MEMBERS and viewer_is_member)
+
+
+def directory_entry(membership: Membership, viewer: User | None, roles: frozenset[Role]) -> DirectoryEntry:
+    """Apply the member's own privacy choices for this viewer (the board and the member see all)."""
+    profile: Profile | None = getattr(membership.user, "profile", None)
+    see_all = (viewer is not None and membership.user_id == viewer.pk) or Role.BOARD in roles
+    is_member = Role.MEMBER in roles or Role.BOARD in roles
+    values = {
+        "name": profile.display_name if profile else membership.user.get_full_name(),
+        "email": membership.user.email,
+        "phone": profile.phone if profile else "",
+        "city": profile.city if profile else "",
+        "skills": profile.skills if profile else "",
+        "bio": profile.bio if profile else "",
+    }
+    shown = {}
+    for name in SHOWN_FIELDS:
+        visibility = getattr(profile, f"{name}_visibility", Visibility.PRIVATE)
+        shown[name] = values[name] if see_all or _visible(visibility, viewer_is_member=is_member) else None
+    return DirectoryEntry(
+        number=membership.number,
+        member_class=membership.member_class,
+        joined_on=membership.joined_on,
+        **shown,
+    )
+
+
+def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> tuple[Page, list[DirectoryEntry]]:
+    """One page of the member directory, in a fixed number of queries whatever its size."""
+    roles = roles_of(viewer)
+    memberships = current_memberships().select_related("user", "user__profile").order_by("number")
+    if Role.BOARD not in roles:
+        memberships = memberships.filter(user__profile__show_in_directory=True)
+    if member_class:
+        memberships = memberships.filter(member_class=member_class)
+    paginator = Paginator(memberships, DIRECTORY_PAGE_SIZE)
+    page_obj = paginator.get_page(page)
+    entries = [directory_entry(m, viewer, roles) for m in page_obj.object_list]
+    return page_obj, entries

@@ -1,0 +1,68 @@
+"""Writing the audit trail: one entry per action, in the action's own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.utils import IntegrityError
+from django.utils import timezone
+
+from taawun.domain.canonical import canonical_bytes, plain
+
+from .models import AuditEntry, Counter
+
+
+def next_number(name: str) -> int:
+    """The next number of the gap-free sequence ``name``; call inside the operation's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("gap-free numbers must be drawn inside a transaction")
+    if not Counter.objects.filter(name=name).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                Counter.objects.create(name=name, last=1)
+            return 1
+        except IntegrityError:  # another transaction created it first; its row lock now queues us
+            Counter.objects.filter(name=name).update(last=F("last") + 1)
+    return Counter.objects.values_list("last", flat=True).get(name=name)
+
+
+def record(
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    policy_version: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Its canonical bytes fix every field, so a later change is detectable."""
+    seq = next_number("audit")
+    at = timezone.now()
+    body = {
+        "seq": seq,
+        "at": at,
+        "actor": actor_id,
+        "action": action,
+        "subject": {"type": subject_type, "id": str(subject_id)},
+        "policy_version": policy_version,
+        "before": before,
+        "after": after,
+    }
+    data = canonical_bytes(body)
+    return AuditEntry.objects.create(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=plain(before),
+        after=plain(after),
+        policy_version=policy_version,
+        canonical=data.decode("utf-8"),
+        digest=hashlib.sha256(data).hexdigest(),
+    )

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from taawun.api import api
+
+urlpatterns = [
+    path("", include("taawun.web.urls")),
+    path("", include("taawun.coop.urls")),
+    path("members/", include("taawun.members.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("audit/", include("taawun.transparency.urls")),
+    path("admin/", admin.site.urls),
+]
