@@ -1,0 +1,106 @@
+"""Shared fixtures: a founded co-op and helpers that build members through the real actions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+
+from taawun.accounts.actions import create_account
+from taawun.accounts.models import User
+from taawun.coop.actions import found_coop
+from taawun.coop.models import Coop
+from taawun.domain.policy import Policy, founding_policy
+from taawun.members import actions as members
+from taawun.members.models import Application, Membership
+
+PASSWORD = "correct horse battery staple 42"
+
+TEST_CLASSES = [
+    {
+        "key": "worker",
+        "name": {"ar": "عضو عامل", "en": "Worker member"},
+        "share_price": "100.00",
+        "shares_required": 2,
+        "instalments": 4,
+        "instalment_interval_days": 30,
+        "votes": True,
+        "works": True,
+    },
+    {
+        "key": "user",
+        "name": {"ar": "عضو مستخدم", "en": "User member"},
+        "share_price": "25.00",
+        "instalments": 1,
+        "votes": True,
+    },
+    {
+        "key": "supporter",
+        "name": {"ar": "عضو داعم", "en": "Supporter member"},
+        "share_price": "100.00",
+        "instalments": 3,
+        "votes": False,
+    },
+]
+
+
+@pytest.fixture
+def policy() -> Policy:
+    return founding_policy(currency="ILS", classes=TEST_CLASSES)
+
+
+@pytest.fixture
+def coop(db: None, policy: Policy) -> Coop:
+    """A founded co-op: worker shares 2 × 100.00 ILS in 4 instalments; founder on the board."""
+    return found_coop(
+        name_ar="تعاونية الاختبار",
+        name_en="Test Co-op",
+        handle="test-coop",
+        policy=policy,
+        founder_email="founder@example.org",
+        founder_name="سعاد الفلاحي",
+        founder_password=PASSWORD,
+        founder_class="worker",
+    )
+
+
+@pytest.fixture
+def founder(coop: Coop) -> User:
+    return User.objects.get(email="founder@example.org")
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_account(db: None) -> Callable[..., User]:
+    def make(name: str = "", email: str = "") -> User:
+        n = next(_counter)
+        return create_account(
+            email=email or f"person{n}@example.org", full_name=name or f"Person {n}", password=PASSWORD
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_applicant(coop: Coop, make_account: Callable[..., User]) -> Callable[..., Application]:
+    def make(member_class: str = "worker", **account: str) -> Application:
+        return members.apply_for_membership(actor=make_account(**account), member_class=member_class)
+
+    return make
+
+
+@pytest.fixture
+def make_member(founder: User, make_applicant: Callable[..., Application]) -> Callable[..., Membership]:
+    """An approved member; ``paid`` instalments recorded as paid in cash."""
+
+    def make(member_class: str = "worker", paid: int = 0, **account: str) -> Membership:
+        application = make_applicant(member_class, **account)
+        membership = members.approve_application(actor=founder, application_id=application.pk)
+        for instalment in membership.instalments.order_by("number")[:paid]:
+            members.record_instalment_payment(actor=founder, instalment_id=instalment.pk, method="cash")
+        return membership
+
+    return make
