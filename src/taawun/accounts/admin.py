@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from taawun.web.admin_mixins import ReadOnlyAdmin
+
 from .models import RoleGrant, User
 
 
@@ -20,17 +22,8 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(admin.ModelAdmin):
-    """Read-only: roles change through recorded actions, not by editing rows."""
+class RoleGrantAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Roles change through recorded actions, not by editing rows."""
 
     list_display = ["user", "role", "granted_at", "granted_by", "revoked_at"]
     list_filter = ["role"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -1,0 +1,45 @@
+# Two commands a new machine needs:  make demo  (run the platform)  and  make test  (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test lint test-sqlite test-postgres bench install install-dev
+
+$(BIN)/taawun: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/taawun
+
+$(VENV)/.dev: $(BIN)/taawun
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install-dev: $(VENV)/.dev
+
+demo: install
+	$(BIN)/taawun demo
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
+
+test-sqlite: install-dev
+	$(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install-dev
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "not browser"
+
+test: install-dev
+	scripts/ensure-test-services
+	$(MAKE) lint
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+bench: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/run.py

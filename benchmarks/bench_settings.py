@@ -1,0 +1,7 @@
+"""The platform's settings plus one bare JSON view to measure against, on the same server."""
+
+from taawun.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench_urls"
+DEBUG = False
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,102 @@
+"""Accounts through allauth: verified email, argon2, rate-limited login, TOTP, password reset."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.core import mail
+from django.core.cache import cache
+
+from taawun.accounts.models import User
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    cache.clear()
+
+
+def sign_up(client, email: str = "nadia@example.org"):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/accounts/signup/",
+        {"full_name": "نادية سمارة", "email": email, "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def test_sign_up_needs_the_email_confirmed_before_use(client, coop) -> None:
+    response = sign_up(client)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    user = User.objects.get(email="nadia@example.org")
+    assert user.full_name == "نادية سمارة"
+    assert user.password.startswith("argon2$")
+    assert EmailAddress.objects.get(user=user).verified is False
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[0].body).group(1)
+
+    client.logout()
+    refused = client.post("/accounts/login/", {"login": "nadia@example.org", "password": PASSWORD})
+    assert refused.status_code == 302 and refused["Location"] == "/accounts/confirm-email/"
+    assert "_auth_user_id" not in client.session
+
+    assert client.post(link).status_code == 302
+    assert EmailAddress.objects.get(user=user).verified is True
+
+
+def test_email_address_is_unique_whatever_its_case(client, coop) -> None:
+    sign_up(client, "Nadia@Example.org")
+    client.logout()
+    sign_up(client, "nadia@example.ORG")
+    assert User.objects.filter(email__iexact="nadia@example.org").count() == 1
+
+
+def test_login_is_rate_limited_after_repeated_failures(client, founder) -> None:
+    """Five failures for one address lock it for five minutes, even with the right password."""
+    for _ in range(5):
+        failed = client.post("/accounts/login/", {"login": founder.email, "password": "wrong password"})
+        assert failed.status_code == 200
+    blocked = client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    assert blocked.status_code == 200
+    assert blocked.context["form"].errors["__all__"] == [
+        "تجاوزت الحد المسموح لمحاولة تسجيل الدخول. حاول في وقت لاحق."
+    ]
+    assert "_auth_user_id" not in client.session
+
+
+def test_totp_two_factor_is_asked_for_at_login_once_enabled(client, founder) -> None:
+    client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    asked = client.get("/accounts/2fa/totp/activate/")
+    assert asked.status_code == 302 and asked["Location"].startswith("/accounts/reauthenticate/")
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    activated = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert activated.status_code == 302
+    assert Authenticator.objects.filter(user=founder, type=Authenticator.Type.TOTP).count() == 1
+
+    client.post("/accounts/logout/")
+    step = client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    assert step.status_code == 302 and step["Location"] == "/accounts/2fa/authenticate/"
+    assert "_auth_user_id" not in client.session
+    wrong = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+    next_code = format_hotp_value(hotp_value(secret, int(time.time()) // 30 + 1))
+    done = client.post("/accounts/2fa/authenticate/", {"code": next_code})
+    assert done.status_code == 302
+    assert client.session["_auth_user_id"] == str(founder.pk)
+
+
+def test_password_reset_mails_a_one_time_link(client, founder) -> None:
+    response = client.post("/accounts/password/reset/", {"email": founder.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [founder.email]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
