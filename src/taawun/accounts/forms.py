@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
-class SignupForm(BaseSignupForm):  # type: ignore[misc]
+class SignupForm(BaseSignupForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
 
     field_order = ["full_name", "email", "password1", "password2"]

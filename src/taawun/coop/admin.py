@@ -12,10 +12,10 @@ class CoopAdmin(admin.ModelAdmin):
     list_display = ["name_en", "name_ar", "handle", "city", "founded_at"]
     readonly_fields = ["handle", "founded_at"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -20,7 +20,7 @@ class InstalmentInline(admin.TabularInline):
     readonly_fields = ["number", "due_on", "amount", "currency", "paid_at", "cancelled_at", "method",
                        "reference", "receipt_number", "recorded_by"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 

@@ -3,11 +3,21 @@ capital account, repayments on leaving, and each member's directory profile."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 18, "decimal_places": 3}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+
+def money_field(verbose_name: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
+    """Amounts up to 10^15 with three decimals: every ISO 4217 minor unit in use here fits."""
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=3)
 
 
 class Application(models.Model):
@@ -104,7 +114,7 @@ class ShareOperation(models.Model):
         help_text=_("For a transfer: the member receiving the shares."),
     )
     shares = models.PositiveIntegerField(_("shares"))
-    nominal = models.DecimalField(_("nominal value"), **MONEY)
+    nominal = money_field(_("nominal value"))
     currency = models.CharField(_("currency"), max_length=3)
     at = models.DateTimeField(_("at"))
     recorded_by = models.ForeignKey(
@@ -134,7 +144,7 @@ class Instalment(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="instalments")
     number = models.PositiveSmallIntegerField(_("instalment"))
     due_on = models.DateField(_("due on"))
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(
@@ -171,7 +181,7 @@ class CapitalEntry(models.Model):
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="capital_entries")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     at = models.DateTimeField(_("at"))
     instalment = models.OneToOneField(
@@ -195,7 +205,7 @@ class Repayment(models.Model):
 
     membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="repayment")
     operation = models.OneToOneField(ShareOperation, on_delete=models.PROTECT, related_name="repayment")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     due_on = models.DateField(_("due on"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
