@@ -53,6 +53,8 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
     raise ImproperlyConfigured("Production mode needs ALLOWED_HOSTS naming this site's hosts.")
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Production only: the founding page opens with ?token=<FOUNDING_TOKEN>; unset, use `taawun init`.
+FOUNDING_TOKEN = env.str("FOUNDING_TOKEN", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "taawun.transparency",
     "taawun.coop",
     "taawun.members",
+    "taawun.apikeys",
 ]
 
 MIDDLEWARE = [
@@ -143,7 +146,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},  # the same floor as ACCOUNT_PASSWORD_MIN_LENGTH
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

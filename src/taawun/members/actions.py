@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -18,6 +18,7 @@ from taawun.accounts.selectors import forget_roles, require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import shares
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, gettext_noop
+from taawun.domain.money import Money
 from taawun.transparency.audit import next_number, record
 
 from .models import (
@@ -44,17 +45,22 @@ def apply_for_membership(*, actor: User, member_class: str, motivation: str = ""
     current.policy.member_class(member_class)
     if _current_membership(actor) is not None:
         raise DomainError("already_member", gettext_noop("You are already a member."))
-    if Application.objects.filter(user=actor, status=Application.Status.PENDING).exists():
-        raise DomainError(
-            "application_pending", gettext_noop("You already have an application waiting.")
-        )
-    application = Application.objects.create(
-        user=actor,
-        member_class=member_class,
-        motivation=motivation.strip(),
-        submitted_at=timezone.now(),
-        policy_version=current.number,
+    pending = DomainError(
+        "application_pending", gettext_noop("You already have an application waiting.")
     )
+    if Application.objects.filter(user=actor, status=Application.Status.PENDING).exists():
+        raise pending
+    try:
+        with transaction.atomic():  # a double submission at the same moment: the constraint
+            application = Application.objects.create(  # refuses the second one
+                user=actor,
+                member_class=member_class,
+                motivation=motivation.strip(),
+                submitted_at=timezone.now(),
+                policy_version=current.number,
+            )
+    except IntegrityError:
+        raise pending from None
     record(
         actor_id=actor.pk,
         action="application.submitted",
@@ -68,7 +74,10 @@ def apply_for_membership(*, actor: User, member_class: str, motivation: str = ""
 
 def _locked_pending(application_id: int) -> Application:
     application = (
-        Application.objects.select_for_update().select_related("user").filter(pk=application_id).first()
+        Application.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=application_id)
+        .first()
     )
     if application is None:
         raise InvalidInput("not_found", gettext_noop("No such application."))
@@ -120,16 +129,8 @@ def approve_application(*, actor: User, application_id: int) -> Membership:
     application.decided_at = timezone.now()
     application.decided_by = actor
     application.save(update_fields=["status", "decided_at", "decided_by"])
-    current = current_policy()
-    record(
-        actor_id=actor.pk,
-        action="application.approved",
-        subject_type="application",
-        subject_id=application.pk,
-        policy_version=current.number,
-        before={"status": "pending"},
-        after={"status": application.status},
-    )
+    # _admit records the approval first among its entries, after its rows are written: every
+    # action draws its register numbers before the audit number (one lock order, no deadlock).
     return _admit(
         user=application.user,
         member_class=application.member_class,
@@ -210,6 +211,16 @@ def _admit(
         for planned in shares.instalment_plan(policy, member_class, today)
     )
     Profile.objects.get_or_create(user=user, defaults={"display_name": user.get_full_name()})
+    if application is not None:
+        record(
+            actor_id=actor.pk,
+            action="application.approved",
+            subject_type="application",
+            subject_id=application.pk,
+            policy_version=current.number,
+            before={"status": "pending"},
+            after={"status": application.status},
+        )
     record(
         actor_id=actor.pk,
         action="membership.admitted",
@@ -238,7 +249,9 @@ def _admit(
 
 def _check_method(method: str, reference: str) -> None:
     if method not in PaymentMethod.values:
-        raise InvalidInput("bad_method", gettext_noop("Choose cash, bank transfer or mobile wallet."))
+        raise InvalidInput(
+            "bad_method", gettext_noop("Choose cash, bank transfer or mobile wallet.")
+        )
     if method != PaymentMethod.CASH and not reference.strip():
         raise InvalidInput(
             "reference_required",
@@ -253,11 +266,18 @@ def record_instalment_payment(
     """The treasurer records a share instalment as paid; a second recording is refused."""
     require_role(actor, Role.BOARD)
     _check_method(method, reference)
-    instalment = (
-        Instalment.objects.select_for_update().select_related("membership").filter(pk=instalment_id).first()
+    membership_id = (
+        Instalment.objects.filter(pk=instalment_id).values_list("membership", flat=True).first()
     )
-    if instalment is None:
+    if membership_id is None:
         raise InvalidInput("not_found", gettext_noop("No such instalment."))
+    # The member first, as a sell-back does, so a payment and a sell-back queue, never deadlock.
+    _locked_membership(membership_id)
+    instalment = (
+        Instalment.objects.select_for_update(of=("self",))
+        .select_related("membership")
+        .get(pk=instalment_id)
+    )
     if instalment.paid_at is not None:
         raise DomainError("already_paid", gettext_noop("This instalment has already been paid."))
     if instalment.cancelled_at is not None:
@@ -268,7 +288,9 @@ def record_instalment_payment(
     instalment.reference = reference.strip()
     instalment.receipt_number = next_number("receipt")
     instalment.recorded_by = actor
-    instalment.save(update_fields=["paid_at", "method", "reference", "receipt_number", "recorded_by"])
+    instalment.save(
+        update_fields=["paid_at", "method", "reference", "receipt_number", "recorded_by"]
+    )
     CapitalEntry.objects.create(
         membership=instalment.membership,
         kind=CapitalEntry.Kind.SHARE_PAYMENT,
@@ -287,7 +309,7 @@ def record_instalment_payment(
         after={
             "member": instalment.membership.number,
             "number": instalment.number,
-            "amount": instalment.amount,
+            "amount": Money(instalment.amount, instalment.currency).amount,  # currency's scale
             "currency": instalment.currency,
             "method": method,
             "receipt": instalment.receipt_number,
@@ -298,7 +320,10 @@ def record_instalment_payment(
 
 def _locked_membership(membership_id: int) -> Membership:
     membership = (
-        Membership.objects.select_for_update().select_related("user").filter(pk=membership_id).first()
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=membership_id)
+        .first()
     )
     if membership is None:
         raise InvalidInput("not_found", gettext_noop("No such member."))
@@ -412,12 +437,17 @@ def sell_back(*, actor: User, membership_id: int, waive_notice: bool = False) ->
 
 
 @transaction.atomic
-def record_repayment(*, actor: User, membership_id: int, method: str, reference: str = "") -> Repayment:
+def record_repayment(
+    *, actor: User, membership_id: int, method: str, reference: str = ""
+) -> Repayment:
     """The treasurer pays a former member back; the capital account returns to zero."""
     require_role(actor, Role.BOARD)
     _check_method(method, reference)
     repayment = (
-        Repayment.objects.select_for_update().select_related("membership").filter(membership_id=membership_id).first()
+        Repayment.objects.select_for_update(of=("self",))
+        .select_related("membership")
+        .filter(membership_id=membership_id)
+        .first()
     )
     if repayment is None:
         raise InvalidInput("not_found", gettext_noop("Nothing is owed to this member."))
@@ -444,31 +474,43 @@ def record_repayment(*, actor: User, membership_id: int, method: str, reference:
         subject_id=repayment.membership.number,
         policy_version=current_policy().number,
         before={"paid": False},
-        after={"amount": repayment.amount, "currency": repayment.currency, "method": method},
+        after={
+            "amount": Money(repayment.amount, repayment.currency).amount,
+            "currency": repayment.currency,
+            "method": method,
+        },
     )
     return repayment
 
 
 @transaction.atomic
-def transfer_shares(*, actor: User, from_membership_id: int, to_membership_id: int) -> ShareOperation:
+def transfer_shares(
+    *, actor: User, from_membership_id: int, to_membership_id: int
+) -> ShareOperation:
     """The board records a transfer of a leaving member's fully paid shares to another member of
     the same class; the transferor leaves the register with nothing owed by the co-op."""
     require_role(actor, Role.BOARD)
     current = current_policy()
     if not current.policy.membership.transfers_allowed:
-        raise DomainError("transfers_closed", gettext_noop("The co-op's policy does not allow share transfers."))
+        raise DomainError(
+            "transfers_closed", gettext_noop("The co-op's policy does not allow share transfers.")
+        )
     if from_membership_id == to_membership_id:
         raise InvalidInput("same_member", gettext_noop("Choose two different members."))
     first, second = sorted([from_membership_id, to_membership_id])  # lock in one order: no deadlock
     locked = {m.pk: m for m in (_locked_membership(first), _locked_membership(second))}
     giver, receiver = locked[from_membership_id], locked[to_membership_id]
     if receiver.status != Membership.Status.ACTIVE:
-        raise DomainError("receiver_inactive", gettext_noop("Shares can only go to an active member."))
+        raise DomainError(
+            "receiver_inactive", gettext_noop("Shares can only go to an active member.")
+        )
     if giver.member_class != receiver.member_class:
         raise DomainError("class_mismatch", gettext_noop("Both members must be of the same class."))
     shares.next_status(giver.status, "transfer_out")
     if giver.instalments.filter(paid_at__isnull=True, cancelled_at__isnull=True).exists():
-        raise DomainError("not_fully_paid", gettext_noop("Only fully paid shares can be transferred."))
+        raise DomainError(
+            "not_fully_paid", gettext_noop("Only fully paid shares can be transferred.")
+        )
     held = shares_held(giver)
     value = capital_balance(giver)
     now = timezone.now()
@@ -486,10 +528,22 @@ def transfer_shares(*, actor: User, from_membership_id: int, to_membership_id: i
     )
     CapitalEntry.objects.bulk_create(
         [
-            CapitalEntry(membership=giver, kind=CapitalEntry.Kind.TRANSFER_OUT, amount=-value.amount,
-                         currency=value.currency, at=now, operation=operation),
-            CapitalEntry(membership=receiver, kind=CapitalEntry.Kind.TRANSFER_IN, amount=value.amount,
-                         currency=value.currency, at=now, operation=operation),
+            CapitalEntry(
+                membership=giver,
+                kind=CapitalEntry.Kind.TRANSFER_OUT,
+                amount=-value.amount,
+                currency=value.currency,
+                at=now,
+                operation=operation,
+            ),
+            CapitalEntry(
+                membership=receiver,
+                kind=CapitalEntry.Kind.TRANSFER_IN,
+                amount=value.amount,
+                currency=value.currency,
+                at=now,
+                operation=operation,
+            ),
         ]
     )
     record(
@@ -505,9 +559,18 @@ def transfer_shares(*, actor: User, from_membership_id: int, to_membership_id: i
 
 
 PROFILE_FIELDS = (
-    "display_name", "phone", "city", "skills", "bio", "show_in_directory",
-    "name_visibility", "email_visibility", "phone_visibility", "city_visibility",
-    "skills_visibility", "bio_visibility",
+    "display_name",
+    "phone",
+    "city",
+    "skills",
+    "bio",
+    "show_in_directory",
+    "name_visibility",
+    "email_visibility",
+    "phone_visibility",
+    "city_visibility",
+    "skills_visibility",
+    "bio_visibility",
 )
 
 
@@ -516,7 +579,9 @@ def update_profile(*, actor: User, **changes: Any) -> Profile:
     """A person edits their own directory entry and chooses who sees each field."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise InvalidInput("unknown_field", gettext_noop("Unknown field %(field)s."), field=sorted(unknown)[0])
+        raise InvalidInput(
+            "unknown_field", gettext_noop("Unknown field %(field)s."), field=sorted(unknown)[0]
+        )
     for field, value in changes.items():
         if field.endswith("_visibility") and value not in Visibility.values:
             raise InvalidInput("bad_visibility", gettext_noop("Choose who may see this field."))

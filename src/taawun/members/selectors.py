@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role, require_role, roles_of
@@ -30,10 +32,21 @@ def membership_of(user: User) -> Membership | None:
     return current_memberships().filter(user=user).first()
 
 
+def own_membership(user: User) -> Membership | None:
+    """The person's current membership, or else their most recent one (to follow a repayment)."""
+    if not user.is_authenticated:
+        return None
+    return membership_of(user) or Membership.objects.filter(user=user).order_by("-number").first()
+
+
+def profile_of(user: User) -> Profile | None:
+    return Profile.objects.filter(user=user).first()
+
+
 def capital_balance(membership: Membership) -> Money:
     currency = current_policy().policy.currency
     total = membership.capital_entries.aggregate(total=Sum("amount"))["total"]
-    return Money(total or 0, currency)
+    return Money(total, currency) if total is not None else Money.zero(currency)
 
 
 def shares_held(membership: Membership) -> int:
@@ -129,6 +142,29 @@ def share_register(viewer: User) -> QuerySet[ShareOperation]:
     return ShareOperation.objects.select_related("membership__user", "counterparty").order_by("register_number")
 
 
+def instalments_due(viewer: User, *, on: date | None = None) -> list[Instalment]:
+    """Unpaid instalments of current members that are due (today or earlier), oldest first."""
+    require_role(viewer, Role.BOARD)
+    return list(
+        Instalment.objects.filter(
+            paid_at__isnull=True, cancelled_at__isnull=True, due_on__lte=on or timezone.localdate()
+        )
+        .exclude(membership__status=Membership.Status.LEFT)
+        .select_related("membership__user")
+        .order_by("due_on", "membership__number", "number")
+    )
+
+
+def instalment_or_404(viewer: User, instalment_id: int) -> Instalment:
+    require_role(viewer, Role.BOARD)
+    instalment = (
+        Instalment.objects.select_related("membership__user").filter(pk=instalment_id).first()
+    )
+    if instalment is None:
+        raise Http404
+    return instalment
+
+
 def exits_in_progress(viewer: User) -> list[Membership]:
     require_role(viewer, Role.BOARD)
     return list(
@@ -197,3 +233,26 @@ def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> 
     page_obj = paginator.get_page(page)
     entries = [directory_entry(m, viewer, roles) for m in page_obj.object_list]
     return page_obj, entries
+
+
+def directory_member(viewer: User | None, number: int) -> DirectoryEntry:
+    """One current member as ``viewer`` may see them; 404 if not listed in the directory for them."""
+    roles = roles_of(viewer)
+    membership = (
+        current_memberships().select_related("user", "user__profile").filter(number=number).first()
+    )
+    if membership is None:
+        raise Http404
+    profile: Profile | None = getattr(membership.user, "profile", None)
+    own = viewer is not None and membership.user_id == viewer.pk
+    if not (own or Role.BOARD in roles or (profile is not None and profile.show_in_directory)):
+        raise Http404
+    return directory_entry(membership, viewer, roles)
+
+
+def membership_by_number_or_404(number: int) -> Membership:
+    """A line of the register by its public number (actions check who may act on it)."""
+    membership = Membership.objects.select_related("user").filter(number=number).first()
+    if membership is None:
+        raise Http404
+    return membership

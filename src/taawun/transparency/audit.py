@@ -16,7 +16,12 @@ from .models import AuditEntry, Counter
 
 
 def next_number(name: str) -> int:
-    """The next number of the gap-free sequence ``name``; call inside the operation's transaction."""
+    """The next number of the gap-free sequence ``name``; call inside the operation's transaction.
+
+    The counter row stays locked until the transaction ends. To keep one lock order (and so no
+    deadlock), an action locks its own rows first, then draws its register numbers, and writes
+    its audit entries (which draw from the ``audit`` counter) last.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("gap-free numbers must be drawn inside a transaction")
     if not Counter.objects.filter(name=name).update(last=F("last") + 1):

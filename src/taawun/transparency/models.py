@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
+
+from django.db import DatabaseError, models
 from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(DatabaseError):
+    """A change to, or removal of, a recorded audit entry."""
+
+
+APPEND_ONLY = "the audit trail is append-only"
 
 
 class Counter(models.Model):
@@ -17,10 +26,18 @@ class Counter(models.Model):
         return f"{self.name}={self.last}"
 
 
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(APPEND_ONLY)
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
 class AuditEntry(models.Model):
     """One consequential event. ``canonical`` holds the exact bytes later hashed into the
     transparency log; personal data stays out of it (entries name ids and numbers, not people).
-    Updates and deletes are refused by database triggers."""
+    Updates and deletes are refused here and by database triggers (deletes by a trigger on
+    PostgreSQL only: SQLite's test flush empties tables with DELETE)."""
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
     at = models.DateTimeField(_("at"))
@@ -34,6 +51,8 @@ class AuditEntry(models.Model):
     canonical = models.TextField(_("canonical form"))
     digest = models.CharField(_("SHA-256"), max_length=64)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit entry")
@@ -41,3 +60,11 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(APPEND_ONLY)
