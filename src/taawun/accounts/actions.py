@@ -10,7 +10,7 @@ from taawun.domain.errors import DomainError, InvalidInput, gettext_noop
 from taawun.transparency.audit import record
 
 from .models import GRANTABLE_ROLES, Role, RoleGrant, User
-from .selectors import require_role
+from .selectors import forget_roles, require_role
 
 
 @transaction.atomic
@@ -18,7 +18,9 @@ def create_account(*, email: str, full_name: str, password: str | None) -> User:
     """An account whose email is already verified (founding, the demo, operators' tools)."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise InvalidInput("email_taken", gettext_noop("An account with this email already exists."))
+        raise InvalidInput(
+            "email_taken", gettext_noop("An account with this email already exists.")
+        )
     user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
@@ -42,6 +44,7 @@ def grant_role(*, actor: User | None, user: User, role: Role, policy_version: in
         policy_version=policy_version,
         after={"role": role.value},
     )
+    forget_roles(user)
     return grant
 
 
@@ -56,7 +59,9 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
     if grant is None:
         raise DomainError("role_not_held", gettext_noop("This person does not hold that role."))
     if role == Role.ADMIN and user == actor:
-        raise DomainError("self_revoke", gettext_noop("Ask another administrator to remove your role."))
+        raise DomainError(
+            "self_revoke", gettext_noop("Ask another administrator to remove your role.")
+        )
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     record(
@@ -67,3 +72,4 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
         policy_version=policy_version,
         before={"role": role.value},
     )
+    forget_roles(user)

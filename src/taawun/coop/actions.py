@@ -13,7 +13,7 @@ from taawun.accounts.models import Role, User
 from taawun.domain import policy as policy_rules
 from taawun.domain.canonical import canonical_bytes
 from taawun.domain.errors import DomainError, gettext_noop
-from taawun.transparency.audit import record
+from taawun.transparency.audit import next_number, record
 
 from .models import Coop, PolicyVersion
 
@@ -29,8 +29,7 @@ def adopt_policy(
     """Store a new policy version (founding, or a passed decision). Validated again here."""
     policy_rules.validate(policy)
     document = policy.to_document()
-    last = PolicyVersion.objects.select_for_update().order_by("-number").first()
-    number = (last.number if last else 0) + 1
+    number = next_number("policy_version")
     now = timezone.now()
     version = PolicyVersion.objects.create(
         number=number,

@@ -16,11 +16,16 @@ from uuid import UUID
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        value.encode("utf-8")  # a lone surrogate cannot be encoded: refuse it here, not later
+        return value
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         raise TypeError("floats have no canonical form; use Decimal or a string")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError("NaN and infinite decimals have no canonical form")
         return format(value, "f")
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:

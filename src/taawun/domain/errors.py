@@ -19,7 +19,7 @@ class DomainError(Exception):
 
     status = 409
 
-    def __init__(self, code: str, message: str, **params: Any) -> None:
+    def __init__(self, code: str, message: str, /, **params: Any) -> None:
         super().__init__(message % params if params else message)
         self.code = code
         self.message = message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from .errors import InvalidInput, gettext_noop
 
@@ -48,7 +48,9 @@ def quantum(currency: str) -> Decimal:
 def to_decimal(value: object) -> Decimal:
     """Parse an amount from text or a number; floats are refused because they are inexact."""
     if isinstance(value, float):
-        raise InvalidInput("float_amount", gettext_noop("Amounts must be given as text, not floats."))
+        raise InvalidInput(
+            "float_amount", gettext_noop("Amounts must be given as text, not floats.")
+        )
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -73,7 +75,14 @@ class Money:
         check_currency(self.currency)
         if not isinstance(self.amount, Decimal):
             object.__setattr__(self, "amount", to_decimal(self.amount))
-        exact = self.amount.quantize(quantum(self.currency))
+        try:
+            exact = self.amount.quantize(quantum(self.currency))
+        except InvalidOperation:  # more digits than the decimal context can hold
+            raise InvalidInput(
+                "invalid_amount",
+                gettext_noop("%(value)s is not an amount."),
+                value=str(self.amount)[:40],
+            ) from None
         if exact != self.amount:
             raise InvalidInput(
                 "too_precise",

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .canonical import plain
 from .errors import InvalidInput, gettext_noop
-from .money import MINOR_UNITS, Money
+from .money import MINOR_UNITS, Money, quantum
 
 LANGUAGES = ("ar", "en")
 DECISION_KINDS = ("ordinary", "policy_change", "bylaw_change", "admission", "election")
@@ -117,7 +117,9 @@ def validate(policy: Policy) -> None:
             "unknown_currency", gettext_noop("Unknown currency %(code)s."), code=policy.currency
         )
     if not policy.languages or any(lang not in LANGUAGES for lang in policy.languages):
-        raise InvalidInput("bad_languages", gettext_noop("Languages must be Arabic and/or English."))
+        raise InvalidInput(
+            "bad_languages", gettext_noop("Languages must be Arabic and/or English.")
+        )
     keys = [c.key for c in policy.membership.classes]
     if len(set(keys)) != len(keys):
         raise InvalidInput("duplicate_class", gettext_noop("Member class keys must be unique."))
@@ -127,6 +129,15 @@ def validate(policy: Policy) -> None:
         )
     for member_class in policy.membership.classes:
         Money(member_class.share_price, policy.currency)  # refuses sub-minor-unit prices
+        total = policy.share_total(member_class.key)
+        if total.amount < quantum(policy.currency) * member_class.instalments:
+            raise InvalidInput(
+                "instalments_too_small",
+                gettext_noop(
+                    "Each instalment of the %(key)s class must be at least one minor unit."
+                ),
+                key=member_class.key,
+            )
     missing = [kind for kind in DECISION_KINDS if kind not in policy.governance.decisions]
     if missing:
         raise InvalidInput(
@@ -150,7 +161,9 @@ def validate(policy: Policy) -> None:
     if not bylaw.protected or bylaw.threshold_percent < ordinary.threshold_percent:
         raise InvalidInput(
             "bylaw_unprotected",
-            gettext_noop("Bylaw changes must be protected and need at least the ordinary threshold."),
+            gettext_noop(
+                "Bylaw changes must be protected and need at least the ordinary threshold."
+            ),
         )
 
 

@@ -343,7 +343,9 @@ def me(request: HttpRequest) -> selectors.MemberAccount:
     return selectors.member_account(_actor(request), membership)
 
 
-@router.patch("/me/profile", response={200: ProfileOut, **ERRORS}, summary="Edit my directory entry")
+@router.patch(
+    "/me/profile", response={200: ProfileOut, **ERRORS}, summary="Edit my directory entry"
+)
 def update_profile(request: HttpRequest, payload: ProfilePatch) -> Profile:
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return actions.update_profile(actor=_actor(request), **changes)
@@ -372,8 +374,10 @@ def applications(request: HttpRequest) -> list[Application]:
     return selectors.my_applications(viewer)
 
 
-@router.get("/applications/{id}", response={200: ApplicationOut, **ERRORS}, summary="One application")
-def application(request: HttpRequest, id: int = _id()) -> Application:  # noqa: A002
+@router.get(
+    "/applications/{id}", response={200: ApplicationOut, **ERRORS}, summary="One application"
+)
+def application(request: HttpRequest, id: int = _id()) -> Application:
     return selectors.access_application_or_404(_actor(request), id)
 
 
@@ -382,7 +386,7 @@ def application(request: HttpRequest, id: int = _id()) -> Application:  # noqa: 
     response={200: MembershipOut, **ERRORS},
     summary="Approve an application (board): the applicant becomes a member",
 )
-def approve(request: HttpRequest, id: int = _id()) -> Membership:  # noqa: A002
+def approve(request: HttpRequest, id: int = _id()) -> Membership:
     return actions.approve_application(actor=_actor(request), application_id=id)
 
 
@@ -391,8 +395,10 @@ def approve(request: HttpRequest, id: int = _id()) -> Membership:  # noqa: A002
     response={200: ApplicationOut, **ERRORS},
     summary="Refuse an application, with the reason (board)",
 )
-def refuse(request: HttpRequest, payload: RefusalIn, id: int = _id()) -> Application:  # noqa: A002
-    return actions.refuse_application(actor=_actor(request), application_id=id, reason=payload.reason)
+def refuse(request: HttpRequest, payload: RefusalIn, id: int = _id()) -> Application:
+    return actions.refuse_application(
+        actor=_actor(request), application_id=id, reason=payload.reason
+    )
 
 
 @router.post(
@@ -400,7 +406,7 @@ def refuse(request: HttpRequest, payload: RefusalIn, id: int = _id()) -> Applica
     response={200: ApplicationOut, **ERRORS},
     summary="Withdraw my pending application",
 )
-def withdraw(request: HttpRequest, id: int = _id()) -> Application:  # noqa: A002
+def withdraw(request: HttpRequest, id: int = _id()) -> Application:
     return actions.withdraw_application(actor=_actor(request), application_id=id)
 
 
@@ -413,7 +419,7 @@ def withdraw(request: HttpRequest, id: int = _id()) -> Application:  # noqa: A00
     summary="Record a share instalment as paid (board; idempotent)",
 )
 @idempotent
-def pay_instalment(request: HttpRequest, payload: PaymentIn, id: int = _id()) -> Instalment:  # noqa: A002
+def pay_instalment(request: HttpRequest, payload: PaymentIn, id: int = _id()) -> Instalment:
     return actions.record_instalment_payment(
         actor=_actor(request), instalment_id=id, method=payload.method, reference=payload.reference
     )
