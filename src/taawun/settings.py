@@ -188,6 +188,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="taawun@localhost")
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ar")
 LANGUAGES = [("ar", "العربية"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["taawun.formats"]  # Arabic decimals with a point, as in Palestine and Jordan
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Hebron")
 USE_I18N = True
 USE_TZ = True

@@ -101,7 +101,9 @@ class PolicyVersionOut(Schema):
 PUBLIC: dict[str, Any] = {"auth": ANYONE, "openapi_extra": PUBLIC_SECURITY}
 
 
-@router.get("/coop", response={200: CoopOut, **ERRORS}, summary="The co-op's public profile", **PUBLIC)
+@router.get(
+    "/coop", response={200: CoopOut, **ERRORS}, summary="The co-op's public profile", **PUBLIC
+)
 def coop(request: HttpRequest) -> CoopOut:
     profile = selectors.get_coop_or_404()
     current = selectors.current_policy()

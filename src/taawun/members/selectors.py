@@ -112,7 +112,7 @@ def access_membership_or_404(viewer: User, number: int) -> Membership:
 
 
 def my_applications(user: User) -> list[Application]:
-    return list(Application.objects.filter(user=user).order_by("-submitted_at"))
+    return list(Application.objects.filter(user=user).select_related("user").order_by("-submitted_at"))
 
 
 def pending_applications(viewer: User) -> list[Application]:
@@ -236,7 +236,7 @@ def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> 
 
 
 def directory_member(viewer: User | None, number: int) -> DirectoryEntry:
-    """One current member as ``viewer`` may see them; 404 if not listed in the directory for them."""
+    """One current member as ``viewer`` may see them; 404 if not in the directory for them."""
     roles = roles_of(viewer)
     membership = (
         current_memberships().select_related("user", "user__profile").filter(number=number).first()

@@ -1,0 +1,1 @@
+"""API plumbing: personal API tokens, idempotency of money-moving calls, auth and shared schemas."""
