@@ -10,7 +10,7 @@ from taawun.domain.errors import DomainError, InvalidInput, gettext_noop
 from taawun.transparency.audit import record
 
 from .models import GRANTABLE_ROLES, Role, RoleGrant, User
-from .selectors import forget_roles, require_role
+from .selectors import require_role
 
 
 @transaction.atomic
@@ -44,7 +44,6 @@ def grant_role(*, actor: User | None, user: User, role: Role, policy_version: in
         policy_version=policy_version,
         after={"role": role.value},
     )
-    forget_roles(user)
     return grant
 
 
@@ -72,4 +71,3 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
         policy_version=policy_version,
         before={"role": role.value},
     )
-    forget_roles(user)

@@ -6,27 +6,22 @@ from typing import Any
 
 from taawun.domain.errors import NotAllowed, gettext_noop
 
-from .models import Role, User
+from taawun.transparency.versioning import cached, data_version
 
-ROLE_CACHE = "_taawun_roles"
+from .models import Role, RoleGrant
+
+ROLE_MEMO = "_taawun_roles"
 
 
-def roles_of(user: Any) -> frozenset[Role]:
-    """The roles a person holds now; computed once per request object and kept on it."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached: frozenset[Role] | None = getattr(user, ROLE_CACHE, None)
-    if cached is not None:
-        return cached
+def _granted_and_membership_roles(user_id: int) -> frozenset[Role]:
     from taawun.coop.selectors import current_policy
     from taawun.members.models import Membership
 
     roles = {Role.CUSTOMER}
-    roles.update(Role(r) for r in user.role_grants.filter(revoked_at__isnull=True).values_list("role", flat=True))
-    if user.is_superuser:
-        roles.add(Role.ADMIN)
+    grants = RoleGrant.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    roles.update(Role(role) for role in grants.values_list("role", flat=True))
     member_class = (
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user_id=user_id)
         .exclude(status="left")
         .values_list("member_class", flat=True)
         .first()
@@ -35,15 +30,23 @@ def roles_of(user: Any) -> frozenset[Role]:
         roles.add(Role.MEMBER)
         if current_policy().policy.member_class(member_class).works:
             roles.add(Role.WORKER)
-    result = frozenset(roles)
-    setattr(user, ROLE_CACHE, result)
-    return result
+    return frozenset(roles)
 
 
-def forget_roles(user: User) -> None:
-    """Drop the cached roles after an action changed them."""
-    if hasattr(user, ROLE_CACHE):
-        delattr(user, ROLE_CACHE)
+def roles_of(user: Any) -> frozenset[Role]:
+    """The roles a person holds now. Grants and memberships change only through recorded
+    actions, so the answer is cached under the data version (and kept on the user object)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    version = data_version()
+    memo: tuple[str, frozenset[Role]] | None = getattr(user, ROLE_MEMO, None)
+    if memo is not None and memo[0] == version:
+        return memo[1]
+    roles = cached(f"roles:{user.pk}", lambda: _granted_and_membership_roles(user.pk))
+    if user.is_superuser:
+        roles = roles | {Role.ADMIN}
+    setattr(user, ROLE_MEMO, (version, roles))
+    return roles
 
 
 def has_role(user: Any, *roles: Role) -> bool:

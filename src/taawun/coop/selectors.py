@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from taawun.domain import policy as policy_rules
 from taawun.domain.canonical import canonical_bytes
+from taawun.transparency.versioning import cached
 
 from .models import Coop, PolicyVersion
 
@@ -22,7 +25,7 @@ class CurrentPolicy:
 
 
 def get_coop() -> Coop | None:
-    return Coop.objects.filter(pk=1).first()
+    return cached("coop", lambda: Coop.objects.filter(pk=1).first())
 
 
 def get_coop_or_404() -> Coop:
@@ -34,23 +37,26 @@ def get_coop_or_404() -> Coop:
 
 @lru_cache(maxsize=64)
 def _parsed(digest: str, text: bytes) -> policy_rules.Policy:
-    import json
-
     document: dict[str, Any] = json.loads(text)
     return policy_rules.parse(document)
 
 
+def _versions() -> list[tuple[int, dt.datetime, str, bytes]]:
+    return [
+        (number, effective_from, digest, canonical_bytes(document))
+        for number, effective_from, digest, document in PolicyVersion.objects.order_by(
+            "-number"
+        ).values_list("number", "effective_from", "digest", "document")
+    ]
+
+
 def current_policy() -> CurrentPolicy:
     """The policy version in force now (the newest whose effective date has come)."""
-    version = (
-        PolicyVersion.objects.filter(effective_from__lte=timezone.now())
-        .only("number", "document", "digest")
-        .order_by("-number")
-        .first()
-    )
-    if version is None:
-        raise Http404("This installation has no co-op yet.")
-    return CurrentPolicy(version.number, _parsed(version.digest, canonical_bytes(version.document)))
+    now = timezone.now()
+    for number, effective_from, digest, text in cached("policy_versions", _versions):
+        if effective_from <= now:
+            return CurrentPolicy(number, _parsed(digest, text))
+    raise Http404("This installation has no co-op yet.")
 
 
 def policy_versions() -> list[PolicyVersion]:

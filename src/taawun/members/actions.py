@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
-from taawun.accounts.selectors import forget_roles, require_role
+from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import shares
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, gettext_noop
@@ -243,7 +243,6 @@ def _admit(
             "instalments": terms.instalments,
         },
     )
-    forget_roles(user)
     return membership
 
 
@@ -365,7 +364,6 @@ def _move(actor: User, membership: Membership, operation: str, **changes: Any) -
         before={"status": before},
         after={"status": membership.status, **changes},
     )
-    forget_roles(membership.user)
     return membership
 
 

@@ -312,13 +312,13 @@ def directory(
     member_class: str = Query("", max_length=31, pattern=r"^([a-z][a-z0-9_]{1,30})?$"),
 ) -> DirectoryPageOut:
     """Each member's privacy choices apply: anonymous callers see public fields only."""
-    page_obj, entries = selectors.directory(_actor(request), page=page, member_class=member_class)
+    listing = selectors.directory(_actor(request), page=page, member_class=member_class)
     return DirectoryPageOut(
-        count=page_obj.paginator.count,
-        page=page_obj.number,
-        pages=page_obj.paginator.num_pages,
-        page_size=page_obj.paginator.per_page,
-        results=[DirectoryEntryOut.from_orm(e) for e in entries],
+        count=listing.count,
+        page=listing.number,
+        pages=listing.num_pages,
+        page_size=selectors.DIRECTORY_PAGE_SIZE,
+        results=[DirectoryEntryOut.from_orm(e) for e in listing.entries],
     )
 
 

@@ -15,6 +15,7 @@ from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
 from taawun.domain.shares import may_vote
+from taawun.transparency.versioning import cached
 
 from .models import Application, CapitalEntry, Instalment, Membership, Profile, Repayment, ShareOperation, Visibility
 
@@ -196,11 +197,9 @@ def _visible(visibility: str, *, viewer_is_member: bool) -> bool:
     return visibility == Visibility.PUBLIC or (visibility == Visibility.MEMBERS and viewer_is_member)
 
 
-def directory_entry(membership: Membership, viewer: User | None, roles: frozenset[Role]) -> DirectoryEntry:
-    """Apply the member's own privacy choices for this viewer (the board and the member see all)."""
+def directory_entry(membership: Membership, *, see_all: bool, is_member: bool) -> DirectoryEntry:
+    """Apply the member's own privacy choices for one kind of viewer."""
     profile: Profile | None = getattr(membership.user, "profile", None)
-    see_all = (viewer is not None and membership.user_id == viewer.pk) or Role.BOARD in roles
-    is_member = Role.MEMBER in roles or Role.BOARD in roles
     values = {
         "name": profile.display_name if profile else membership.user.get_full_name(),
         "email": membership.user.email,
@@ -212,7 +211,8 @@ def directory_entry(membership: Membership, viewer: User | None, roles: frozense
     shown = {}
     for name in SHOWN_FIELDS:
         visibility = getattr(profile, f"{name}_visibility", Visibility.PRIVATE)
-        shown[name] = values[name] if see_all or _visible(visibility, viewer_is_member=is_member) else None
+        visible = see_all or _visible(visibility, viewer_is_member=is_member)
+        shown[name] = values[name] if visible else None
     return DirectoryEntry(
         number=membership.number,
         member_class=membership.member_class,
@@ -221,18 +221,59 @@ def directory_entry(membership: Membership, viewer: User | None, roles: frozense
     )
 
 
-def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> tuple[Page, list[DirectoryEntry]]:
-    """One page of the member directory, in a fixed number of queries whatever its size."""
-    roles = roles_of(viewer)
+@dataclass(frozen=True)
+class DirectoryPage:
+    """One page of the directory as one kind of viewer (public, member, board) sees it."""
+
+    entries: list[DirectoryEntry]
+    number: int
+    num_pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _directory_page(kind: str, page: int | str, member_class: str) -> DirectoryPage:
     memberships = current_memberships().select_related("user", "user__profile").order_by("number")
-    if Role.BOARD not in roles:
+    if kind != "board":
         memberships = memberships.filter(user__profile__show_in_directory=True)
     if member_class:
         memberships = memberships.filter(member_class=member_class)
-    paginator = Paginator(memberships, DIRECTORY_PAGE_SIZE)
-    page_obj = paginator.get_page(page)
-    entries = [directory_entry(m, viewer, roles) for m in page_obj.object_list]
-    return page_obj, entries
+    page_obj = Paginator(memberships, DIRECTORY_PAGE_SIZE).get_page(page)
+    return DirectoryPage(
+        entries=[
+            directory_entry(m, see_all=kind == "board", is_member=kind != "public")
+            for m in page_obj.object_list
+        ],
+        number=page_obj.number,
+        num_pages=page_obj.paginator.num_pages,
+        count=page_obj.paginator.count,
+    )
+
+
+def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> DirectoryPage:
+    """One page of the member directory. Everyone of one kind (the public, members, the board)
+    sees the same page, so it is built once per data version, in a fixed number of queries."""
+    roles = roles_of(viewer)
+    kind = "board" if Role.BOARD in roles else "member" if Role.MEMBER in roles else "public"
+    return cached(
+        f"directory:{kind}:{page}:{member_class}",
+        lambda: _directory_page(kind, page, member_class),
+    )
 
 
 def directory_member(viewer: User | None, number: int) -> DirectoryEntry:
@@ -247,7 +288,11 @@ def directory_member(viewer: User | None, number: int) -> DirectoryEntry:
     own = viewer is not None and membership.user_id == viewer.pk
     if not (own or Role.BOARD in roles or (profile is not None and profile.show_in_directory)):
         raise Http404
-    return directory_entry(membership, viewer, roles)
+    return directory_entry(
+        membership,
+        see_all=own or Role.BOARD in roles,
+        is_member=bool(roles & {Role.MEMBER, Role.BOARD}),
+    )
 
 
 def membership_by_number_or_404(number: int) -> Membership:

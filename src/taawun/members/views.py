@@ -109,7 +109,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET or None, policy=policy)
     member_class = form.cleaned_data["member_class"] if form.is_valid() else ""
     viewer = _user(request) if request.user.is_authenticated else None
-    page, entries = selectors.directory(
+    listing = selectors.directory(
         viewer,
         page=_page_number(request),
         member_class=member_class,
@@ -119,8 +119,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "members/directory.html",
         {
             "form": form,
-            "page_obj": page,
-            "entries": entries,
+            "listing": listing,
             "policy": policy,
             "filter_query": urlencode({"member_class": member_class}) if member_class else "",
         },

@@ -13,6 +13,7 @@ from django.utils import timezone
 from taawun.domain.canonical import canonical_bytes, plain
 
 from .models import AuditEntry, Counter
+from .versioning import forget_version
 
 
 def next_number(name: str) -> int:
@@ -58,6 +59,7 @@ def record(
         "after": after,
     }
     data = canonical_bytes(body)
+    forget_version()
     return AuditEntry.objects.create(
         seq=seq,
         at=at,

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from taawun.transparency.versioning import end_request_memo, start_request_memo
+
 POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -31,3 +33,17 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", POLICY)
         return response
+
+
+class DataVersionMiddleware:
+    """Read the data version at most once per request (until something commits)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = start_request_memo()
+        try:
+            return self.get_response(request)
+        finally:
+            end_request_memo(token)

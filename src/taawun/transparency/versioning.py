@@ -1,0 +1,68 @@
+"""The data version: a token that moves with every recorded action, and caching keyed on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import TypeVar
+
+from django.core.cache import cache
+
+from .models import AuditEntry
+
+T = TypeVar("T")
+
+
+# Inside a web request the version is read once and kept until this connection records an
+# action; outside a request (commands, tests) it is read every time. Another process's commit
+# during a request shows from the next request on. See web.middleware.DataVersionMiddleware.
+_request_memo: ContextVar[dict[str, str] | None] = ContextVar("taawun_data_version", default=None)
+
+
+def _read_version() -> str:
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "digest").first()
+    return f"{last[0]}.{last[1][:16]}" if last else "0"
+
+
+def data_version() -> str:
+    """A token that changes with every recorded action.
+
+    Every write to the co-op, its policy, roles, memberships and profiles goes through an action
+    that appends to the trail in the same transaction, so anything derived only from those rows
+    can be cached under this token and is never served stale. The digest part keeps tokens
+    unique even when a database is restored or rebuilt and the sequence starts again.
+    """
+    memo = _request_memo.get()
+    if memo is None:
+        return _read_version()
+    if "version" not in memo:
+        memo["version"] = _read_version()
+    return memo["version"]
+
+
+def start_request_memo() -> Token[dict[str, str] | None]:
+    return _request_memo.set({})
+
+
+def end_request_memo(token: Token[dict[str, str] | None]) -> None:
+    _request_memo.reset(token)
+
+
+def forget_version() -> None:
+    """Called as an action is recorded: the next read in this request sees the new version."""
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+def cached(name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` cached under the current data version (shared cache, any process)."""
+    key = f"taawun:{name}:{data_version()}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, timeout=24 * 3600)
+    return value  # type: ignore[no-any-return]
+
+
+_MISSING = object()
