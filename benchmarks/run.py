@@ -94,18 +94,22 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 
 def to_ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise SystemExit(f"unexpected wrk latency {text!r}")
+    number, unit = found.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int]:
+    headers = ["-H", f"Cookie: sessionid={cookie}"] if cookie else []
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Cookie: sessionid={cookie}", url],
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", *headers, url],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, p50, p99, int(bad.group(1)) if bad else 0
 
@@ -128,22 +132,26 @@ def main() -> None:
     try:
         wait_until_up(f"http://{BIND}/bench/bare/")
         targets = [
-            ("bare Django JSON view", "/bench/bare/"),
-            ("member directory page", "/members/"),
-            ("member list API", "/api/members"),
+            ("bare Django JSON view", "/bench/bare/", cookie),
+            ("directory page, member", "/members/", cookie),
+            ("member list API, member", "/api/members", cookie),
+            ("directory page, public", "/members/", ""),
+            ("member list API, public", "/api/members", ""),
         ]
-        for _label, path in targets:  # warm every worker's caches and connections
-            wrk(f"http://{BIND}{path}", cookie, 2)
-        results = [(label, *wrk(f"http://{BIND}{path}", cookie, args.seconds)) for label, path in targets]
+        for _label, path, who in targets:  # warm every worker's caches and connections
+            wrk(f"http://{BIND}{path}", who, 2)
+        results = [
+            (label, *wrk(f"http://{BIND}{path}", who, args.seconds)) for label, path, who in targets
+        ]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     base = results[0][1]
     print(f"{args.members} members, 16 connections, {args.workers} gunicorn workers, PostgreSQL, "
           f"{args.seconds}s each")
-    print(f"{'target':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'errors':>8}")
+    print(f"{'target':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'errors':>8}")
     for label, rps, p50, p99, bad in results:
-        print(f"{label:<24}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rps / base:>8.0%}{bad:>8}")
+        print(f"{label:<26}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rps / base:>8.0%}{bad:>8}")
 
 
 if __name__ == "__main__":

@@ -212,6 +212,7 @@ STORAGES = {
 }
 
 # Security defaults; production adds the HTTPS-only ones.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # reads from the cache, writes through
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

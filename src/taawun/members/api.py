@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, cast
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
@@ -28,6 +28,7 @@ from taawun.apikeys.schemas import (
     money_text,
 )
 from taawun.domain.errors import InvalidInput, gettext_noop
+from taawun.transparency.versioning import cached
 
 from . import actions, selectors
 from .models import Application, Instalment, Membership, Profile, Repayment, ShareOperation
@@ -310,16 +311,21 @@ def directory(
     request: HttpRequest,
     page: int = Query(1, ge=1, le=1_000_000),
     member_class: str = Query("", max_length=31, pattern=r"^([a-z][a-z0-9_]{1,30})?$"),
-) -> DirectoryPageOut:
-    """Each member's privacy choices apply: anonymous callers see public fields only."""
+) -> HttpResponse:
+    """Each member's privacy choices apply: anonymous callers see public fields only. The JSON
+    of a page is built once per data version and kind of viewer, then served as it is."""
     listing = selectors.directory(_actor(request), page=page, member_class=member_class)
-    return DirectoryPageOut(
-        count=listing.count,
-        page=listing.number,
-        pages=listing.num_pages,
-        page_size=selectors.DIRECTORY_PAGE_SIZE,
-        results=[DirectoryEntryOut.from_orm(e) for e in listing.entries],
+    body = cached(
+        f"api:{listing.key}",
+        lambda: DirectoryPageOut(
+            count=listing.count,
+            page=listing.number,
+            pages=listing.num_pages,
+            page_size=selectors.DIRECTORY_PAGE_SIZE,
+            results=[DirectoryEntryOut.from_orm(e) for e in listing.entries],
+        ).model_dump_json(),
     )
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.get(

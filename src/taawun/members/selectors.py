@@ -15,7 +15,7 @@ from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
 from taawun.domain.shares import may_vote
-from taawun.transparency.versioning import cached
+from taawun.transparency.versioning import cached, data_version
 
 from .models import Application, CapitalEntry, Instalment, Membership, Profile, Repayment, ShareOperation, Visibility
 
@@ -229,6 +229,7 @@ class DirectoryPage:
     number: int
     num_pages: int
     count: int
+    key: str  # names this page at this data version: renderings of it can be cached under it
 
     @property
     def has_previous(self) -> bool:
@@ -247,7 +248,7 @@ class DirectoryPage:
         return self.number + 1
 
 
-def _directory_page(kind: str, page: int | str, member_class: str) -> DirectoryPage:
+def _directory_page(kind: str, page: int | str, member_class: str, key: str) -> DirectoryPage:
     memberships = current_memberships().select_related("user", "user__profile").order_by("number")
     if kind != "board":
         memberships = memberships.filter(user__profile__show_in_directory=True)
@@ -262,6 +263,7 @@ def _directory_page(kind: str, page: int | str, member_class: str) -> DirectoryP
         number=page_obj.number,
         num_pages=page_obj.paginator.num_pages,
         count=page_obj.paginator.count,
+        key=key,
     )
 
 
@@ -270,9 +272,9 @@ def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> 
     sees the same page, so it is built once per data version, in a fixed number of queries."""
     roles = roles_of(viewer)
     kind = "board" if Role.BOARD in roles else "member" if Role.MEMBER in roles else "public"
+    name = f"directory:{kind}:{page}:{member_class}"
     return cached(
-        f"directory:{kind}:{page}:{member_class}",
-        lambda: _directory_page(kind, page, member_class),
+        name, lambda: _directory_page(kind, page, member_class, f"{name}:{data_version()}")
     )
 
 

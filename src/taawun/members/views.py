@@ -21,6 +21,7 @@ from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, NotAllowed
 from taawun.web.errors import explain
+from taawun.web.pagecache import shared_page
 
 from . import actions, selectors
 from .forms import (
@@ -104,6 +105,7 @@ def _page_number(request: HttpRequest) -> int:
 
 @require_http_methods(["GET", "HEAD"])
 @refusals
+@shared_page
 def directory(request: HttpRequest) -> HttpResponse:
     policy = current_policy().policy
     form = DirectoryFilterForm(request.GET or None, policy=policy)
