@@ -42,42 +42,20 @@ def env() -> dict[str, str]:
 def recreate_database() -> None:
     import psycopg
 
-    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
-SEED = """
-import django; django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from django.test import Client
-from taawun.accounts.actions import create_account
-from taawun.accounts.models import User
-from taawun.coop.actions import found_coop
-from taawun.demo import CLASSES
-from taawun.domain.policy import founding_policy
-from taawun.members import actions
-found_coop(name_ar="تعاونية القياس", name_en="Bench Co-op", handle="bench",
-           policy=founding_policy(currency="ILS", classes=CLASSES), founder_email="board@bench.example",
-           founder_name="Board", founder_password="bench-password-123", founder_class="worker")
-board = User.objects.get(email="board@bench.example")
-for n in range({members}):
-    person = create_account(email=f"m{{n}}@bench.example", full_name=f"عضو رقم {{n}}", password=None)
-    app = actions.apply_for_membership(actor=person, member_class=("worker", "user", "supporter")[n % 3])
-    actions.approve_application(actor=board, application_id=app.pk)
-    actions.update_profile(actor=person, city="رام الله", city_visibility="public", phone="+970 59 000 0000",
-                           phone_visibility=("private", "members", "public")[n % 3])
-client = Client()
-client.force_login(User.objects.get(email="m1@bench.example"))
-print("COOKIE", client.cookies["sessionid"].value)
-"""
-
-
 def seed(members: int) -> str:
     out = subprocess.run(
-        [sys.executable, "-c", SEED.format(members=members)],
-        env=env(), capture_output=True, text=True, check=True,
+        [sys.executable, str(HERE / "seed.py"), str(members)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return re.search(r"COOKIE (\S+)", out).group(1)  # type: ignore[union-attr]
 
@@ -86,7 +64,7 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - loopback only
+            urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
             time.sleep(0.3)
@@ -105,7 +83,9 @@ def wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int]:
     headers = ["-H", f"Cookie: sessionid={cookie}"] if cookie else []
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", *headers, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -125,9 +105,19 @@ def main() -> None:
     recreate_database()
     cookie = seed(args.members)
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "taawun.wsgi:application", "--bind", BIND, "--workers", str(args.workers),
-         "--env", "DJANGO_SETTINGS_MODULE=bench_settings"],
-        env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(BIN / "gunicorn"),
+            "taawun.wsgi:application",
+            "--bind",
+            BIND,
+            "--workers",
+            str(args.workers),
+            "--env",
+            "DJANGO_SETTINGS_MODULE=bench_settings",
+        ],
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_until_up(f"http://{BIND}/bench/bare/")
@@ -147,8 +137,10 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     base = results[0][1]
-    print(f"{args.members} members, 16 connections, {args.workers} gunicorn workers, PostgreSQL, "
-          f"{args.seconds}s each")
+    print(
+        f"{args.members} members, 16 connections, {args.workers} gunicorn workers, PostgreSQL, "
+        f"{args.seconds}s each"
+    )
     print(f"{'target':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'errors':>8}")
     for label, rps, p50, p99, bad in results:
         print(f"{label:<26}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{rps / base:>8.0%}{bad:>8}")

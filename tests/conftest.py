@@ -52,7 +52,7 @@ def policy() -> Policy:
 
 @pytest.fixture
 def coop(db: None, policy: Policy) -> Coop:
-    """A founded co-op: worker shares 2 × 100.00 ILS in 4 instalments; founder on the board."""
+    """A founded co-op: worker shares 2 at 100.00 ILS in 4 instalments; founder on the board."""
     return found_coop(
         name_ar="تعاونية الاختبار",
         name_en="Test Co-op",
@@ -78,7 +78,9 @@ def make_account(db: None) -> Callable[..., User]:
     def make(name: str = "", email: str = "") -> User:
         n = next(_counter)
         return create_account(
-            email=email or f"person{n}@example.org", full_name=name or f"Person {n}", password=PASSWORD
+            email=email or f"person{n}@example.org",
+            full_name=name or f"Person {n}",
+            password=PASSWORD,
         )
 
     return make
@@ -87,20 +89,26 @@ def make_account(db: None) -> Callable[..., User]:
 @pytest.fixture
 def make_applicant(coop: Coop, make_account: Callable[..., User]) -> Callable[..., Application]:
     def make(member_class: str = "worker", **account: str) -> Application:
-        return members.apply_for_membership(actor=make_account(**account), member_class=member_class)
+        return members.apply_for_membership(
+            actor=make_account(**account), member_class=member_class
+        )
 
     return make
 
 
 @pytest.fixture
-def make_member(founder: User, make_applicant: Callable[..., Application]) -> Callable[..., Membership]:
+def make_member(
+    founder: User, make_applicant: Callable[..., Application]
+) -> Callable[..., Membership]:
     """An approved member; ``paid`` instalments recorded as paid in cash."""
 
     def make(member_class: str = "worker", paid: int = 0, **account: str) -> Membership:
         application = make_applicant(member_class, **account)
         membership = members.approve_application(actor=founder, application_id=application.pk)
         for instalment in membership.instalments.order_by("number")[:paid]:
-            members.record_instalment_payment(actor=founder, instalment_id=instalment.pk, method="cash")
+            members.record_instalment_payment(
+                actor=founder, instalment_id=instalment.pk, method="cash"
+            )
         return membership
 
     return make

@@ -18,20 +18,38 @@ pytestmark = pytest.mark.django_db
 
 
 def test_init_founds_a_co_op_with_its_classes_and_first_member(capsys) -> None:
-    main([
-        "init", "--name-ar", "تعاونية سائقي نابلس", "--name-en", "Nablus Drivers Co-op",
-        "--handle", "nablus-drivers", "--currency", "JOD",
-        "--member-class", "worker:150.000:6:30", "--member-class", "supporter:200.000:2:90:novote",
-        "--founder-email", "Founder@Example.org", "--founder-name", "ليلى", "--founder-password",
-        "a long founding password",
-    ])
+    main(
+        [
+            "init",
+            "--name-ar",
+            "تعاونية سائقي نابلس",
+            "--name-en",
+            "Nablus Drivers Co-op",
+            "--handle",
+            "nablus-drivers",
+            "--currency",
+            "JOD",
+            "--member-class",
+            "worker:150.000:6:30",
+            "--member-class",
+            "supporter:200.000:2:90:novote",
+            "--founder-email",
+            "Founder@Example.org",
+            "--founder-name",
+            "ليلى",
+            "--founder-password",
+            "a long founding password",
+        ]
+    )
     assert capsys.readouterr().out == "Founded Nablus Drivers Co-op (nablus-drivers).\n"
     coop = Coop.objects.get()
     assert (coop.name_en, coop.handle) == ("Nablus Drivers Co-op", "nablus-drivers")
     policy = current_policy()
     assert policy.number == 1
     assert policy.policy.currency == "JOD"
-    assert [(c.key, c.share_price, c.instalments, c.votes) for c in policy.policy.membership.classes] == [
+    assert [
+        (c.key, c.share_price, c.instalments, c.votes) for c in policy.policy.membership.classes
+    ] == [
         ("worker", Decimal("150.000"), 6, True),
         ("supporter", Decimal("200.000"), 2, False),
     ]
@@ -45,10 +63,25 @@ def test_init_founds_a_co_op_with_its_classes_and_first_member(capsys) -> None:
 
 def test_init_refuses_bad_input_and_founds_nothing() -> None:
     with pytest.raises(SystemExit) as refused:
-        main([
-            "init", "--name-ar", "س", "--name-en", "S", "--handle", "s", "--currency", "XYZ",
-            "--founder-email", "f@example.org", "--founder-name", "F", "--founder-password", "pw-long-enough",
-        ])
+        main(
+            [
+                "init",
+                "--name-ar",
+                "س",
+                "--name-en",
+                "S",
+                "--handle",
+                "s",
+                "--currency",
+                "XYZ",
+                "--founder-email",
+                "f@example.org",
+                "--founder-name",
+                "F",
+                "--founder-password",
+                "pw-long-enough",
+            ]
+        )
     assert str(refused.value) == "taawun init: Unknown currency XYZ."
     assert (Coop.objects.count(), PolicyVersion.objects.count(), User.objects.count()) == (0, 0, 0)
 

@@ -12,11 +12,25 @@ STRONG_KEY = "q9V$-2xL!b7Rk@4nZ&8tW#1mJ^5cH*3sF(6pD)0yG_eA+uK=iO~rT?vN;wB:lM<jX"
 
 
 def start(tmp_path, **environment: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}}
-    env.update(TAAWUN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="taawun.settings", **environment)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}
+    }
+    env.update(
+        TAAWUN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="taawun.settings", **environment
+    )
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -38,7 +52,9 @@ def test_production_refuses_to_start_misconfigured(tmp_path, environment, compla
 
 
 def test_production_starts_with_real_settings_and_secure_cookies(tmp_path) -> None:
-    result = start(tmp_path, TAAWUN_MODE="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="coop.example.org")
+    result = start(
+        tmp_path, TAAWUN_MODE="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="coop.example.org"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
 

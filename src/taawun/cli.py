@@ -26,8 +26,16 @@ def _serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (static files through whitenoise)."""
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "taawun.wsgi:application", "--bind", bind, "--workers", str(workers),
-                "--access-logfile", "-"]
+    sys.argv = [
+        "gunicorn",
+        "taawun.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+    ]
     run()
 
 
@@ -66,12 +74,19 @@ def _class_spec(text: str) -> dict[str, object]:
     if len(parts) < 3:
         raise argparse.ArgumentTypeError("use key:share_price:instalments[:interval_days][:novote]")
     key, price, instalments, *rest = parts
-    names = {"worker": ("عضو عامل", "Worker member"), "user": ("عضو مستخدم", "User member"),
-             "supporter": ("عضو داعم", "Supporter member")}
+    names = {
+        "worker": ("عضو عامل", "Worker member"),
+        "user": ("عضو مستخدم", "User member"),
+        "supporter": ("عضو داعم", "Supporter member"),
+    }
     arabic, english = names.get(key, (key, key))
     spec: dict[str, object] = {
-        "key": key, "name": {"ar": arabic, "en": english}, "share_price": price,
-        "instalments": int(instalments), "votes": "novote" not in rest, "works": key == "worker",
+        "key": key,
+        "name": {"ar": arabic, "en": english},
+        "share_price": price,
+        "instalments": int(instalments),
+        "votes": "novote" not in rest,
+        "works": key == "worker",
     }
     numbers = [r for r in rest if r.isdigit()]
     if numbers:
@@ -92,13 +107,21 @@ def init(args: argparse.Namespace) -> None:
         password = getpass.getpass("Founder's password: ")
     try:
         policy = founding_policy(
-            currency=args.currency, classes=args.member_class or [_class_spec("worker:100:1")],
-            languages=tuple(args.languages.split(",")), admission_by=args.admission_by,
+            currency=args.currency,
+            classes=args.member_class or [_class_spec("worker:100:1")],
+            languages=tuple(args.languages.split(",")),
+            admission_by=args.admission_by,
         )
         found_coop(
-            name_ar=args.name_ar, name_en=args.name_en, handle=args.handle, city=args.city,
-            policy=policy, founder_email=args.founder_email, founder_name=args.founder_name,
-            founder_password=password, founder_class=args.founder_class,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            handle=args.handle,
+            city=args.city,
+            policy=policy,
+            founder_email=args.founder_email,
+            founder_name=args.founder_name,
+            founder_password=password,
+            founder_class=args.founder_class,
         )
     except DomainError as exc:
         sys.exit(f"taawun init: {exc}")
@@ -136,8 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", default="ILS")
     p.add_argument("--languages", default="ar,en")
     p.add_argument("--admission-by", choices=["board", "vote"], default="board")
-    p.add_argument("--member-class", type=_class_spec, action="append",
-                   help="key:share_price:instalments[:interval_days][:novote]; repeatable")
+    p.add_argument(
+        "--member-class",
+        type=_class_spec,
+        action="append",
+        help="key:share_price:instalments[:interval_days][:novote]; repeatable",
+    )
     p.add_argument("--founder-email", required=True)
     p.add_argument("--founder-name", required=True)
     p.add_argument("--founder-class", default="worker")

@@ -69,7 +69,9 @@ APPLICANTS = [
 
 
 def _account(handle: str, arabic_name: str) -> User:
-    return create_account(email=f"{handle}@{DEMO_DOMAIN}", full_name=arabic_name, password=DEMO_PASSWORD)
+    return create_account(
+        email=f"{handle}@{DEMO_DOMAIN}", full_name=arabic_name, password=DEMO_PASSWORD
+    )
 
 
 @transaction.atomic
@@ -81,7 +83,9 @@ def create_demo() -> None:
         handle="ramallah-cleaning",
         city="رام الله والبيرة",
         about_ar="عاملات وعمال تنظيف يملكون منصتهم: الأجر العادل للعامل، والقرار للأعضاء.",
-        about_en="Cleaners who own their platform: fair pay for the worker, decisions by the members.",
+        about_en=(
+            "Cleaners who own their platform: fair pay for the worker, decisions by the members."
+        ),
         policy=policy,
         founder_email=f"amal@{DEMO_DOMAIN}",
         founder_name="أمل منصور",
@@ -98,7 +102,10 @@ def create_demo() -> None:
         membership = members.approve_application(actor=founder, application_id=application.pk)
         for instalment in membership.instalments.order_by("number")[:paid]:
             members.record_instalment_payment(
-                actor=founder, instalment_id=instalment.pk, method="bank", reference=f"PB-{instalment.pk:05d}"
+                actor=founder,
+                instalment_id=instalment.pk,
+                method="bank",
+                reference=f"PB-{instalment.pk:05d}",
             )
         members.update_profile(
             actor=person,
@@ -114,4 +121,6 @@ def create_demo() -> None:
     leaving = User.objects.get(email=f"jamil@{DEMO_DOMAIN}").memberships.get()
     members.give_notice(actor=leaving.user, membership_id=leaving.pk)
     for handle, name, member_class, motivation in APPLICANTS:
-        members.apply_for_membership(actor=_account(handle, name), member_class=member_class, motivation=motivation)
+        members.apply_for_membership(
+            actor=_account(handle, name), member_class=member_class, motivation=motivation
+        )

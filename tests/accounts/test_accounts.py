@@ -39,7 +39,9 @@ def test_sign_up_needs_the_email_confirmed_before_use(client, coop) -> None:
     assert user.password.startswith("argon2$")
     assert EmailAddress.objects.get(user=user).verified is False
     assert len(mail.outbox) == 1
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[0].body).group(
+        1
+    )
 
     client.logout()
     refused = client.post("/accounts/login/", {"login": "nadia@example.org", "password": PASSWORD})
@@ -60,7 +62,9 @@ def test_email_address_is_unique_whatever_its_case(client, coop) -> None:
 def test_login_is_rate_limited_after_repeated_failures(client, founder) -> None:
     """Five failures for one address lock it for five minutes, even with the right password."""
     for _ in range(5):
-        failed = client.post("/accounts/login/", {"login": founder.email, "password": "wrong password"})
+        failed = client.post(
+            "/accounts/login/", {"login": founder.email, "password": "wrong password"}
+        )
         assert failed.status_code == 200
     blocked = client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
     assert blocked.status_code == 200

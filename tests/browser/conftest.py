@@ -51,8 +51,10 @@ def watch(page: Any, problems: list[str]) -> None:
     """Collect Content-Security-Policy violations and script errors the page reports."""
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(str(error)))

@@ -32,7 +32,9 @@ def with_authenticator(context: Any, page: Any) -> None:
     )
 
 
-def test_add_a_passkey_then_sign_in_with_it_alone(browser, live_server, founder, csp_violations) -> None:
+def test_add_a_passkey_then_sign_in_with_it_alone(
+    browser, live_server, founder, csp_violations
+) -> None:
     context = browser.new_context(locale="en")
     page = context.new_page()
     watch(page, csp_violations)
@@ -41,7 +43,9 @@ def test_add_a_passkey_then_sign_in_with_it_alone(browser, live_server, founder,
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", founder.email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("form#login_form button[type=submit], form[action$='/accounts/login/'] button[type=submit]")
+    page.click(
+        "form#login_form button[type=submit], form[action$='/accounts/login/'] button[type=submit]"
+    )
     page.wait_for_url(f"{live_server.url}/members/me/")
 
     page.goto(f"{live_server.url}/accounts/2fa/webauthn/add/")

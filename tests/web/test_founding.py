@@ -71,8 +71,19 @@ def test_founding_page_shows_the_form(client, db):
     response = client.get("/found/", **EN)
     assert response.status_code == 200
     content = response.content.decode()
-    for name in ("name_ar", "name_en", "handle", "currency", "admission_by", "worker_share_price",
-                 "user_include", "supporter_votes", "founder_email", "password1", "password2"):
+    for name in (
+        "name_ar",
+        "name_en",
+        "handle",
+        "currency",
+        "admission_by",
+        "worker_share_price",
+        "user_include",
+        "supporter_votes",
+        "founder_email",
+        "password1",
+        "password2",
+    ):
         assert f'name="{name}"' in content
     assert '<option value="JOD">JOD</option>' in content
     assert "Found the co-op" in text(response)
@@ -85,7 +96,10 @@ def test_founding_creates_coop_policy_and_founder(client, db):
     assert response["Location"] == "/"
     coop = Coop.objects.get()
     assert (coop.name_ar, coop.name_en, coop.handle, coop.city) == (
-        "تعاونية الزيتون", "Olive Co-op", "olive", "Nablus"
+        "تعاونية الزيتون",
+        "Olive Co-op",
+        "olive",
+        "Nablus",
     )
     version = PolicyVersion.objects.get()
     assert version.number == 1
@@ -96,11 +110,15 @@ def test_founding_creates_coop_policy_and_founder(client, db):
     assert [c.key for c in policy.membership.classes] == ["worker", "supporter"]
     worker, supporter = policy.membership.classes
     assert (worker.share_price, worker.shares_required, worker.instalments) == (
-        Decimal("50.000"), 2, 5
+        Decimal("50.000"),
+        2,
+        5,
     )
     assert (worker.instalment_interval_days, worker.votes, worker.works) == (14, True, True)
     assert (supporter.share_price, supporter.votes, supporter.works) == (
-        Decimal("10.500"), False, False
+        Decimal("10.500"),
+        False,
+        False,
     )
     assert policy.share_total("worker").amount == Decimal("100.000")
 
@@ -120,23 +138,41 @@ def test_founding_creates_coop_policy_and_founder(client, db):
 
 
 BAD_INPUT = [
-    ({"currency": "XXX"}, "currency",
-     "Select a valid choice. XXX is not one of the available choices."),
+    (
+        {"currency": "XXX"},
+        "currency",
+        "Select a valid choice. XXX is not one of the available choices.",
+    ),
     ({"password2": "something else entirely"}, "password2", "The two passwords differ."),
-    ({"worker_instalments": "0"}, "worker_instalments",
-     "Ensure this value is greater than or equal to 1."),
+    (
+        {"worker_instalments": "0"},
+        "worker_instalments",
+        "Ensure this value is greater than or equal to 1.",
+    ),
     ({"worker_share_price": ""}, "worker_share_price", "This field is required."),
-    ({"password1": "password", "password2": "password"}, "password1",
-     "This password is too common."),
-    ({"password1": "olive1987", "password2": "olive1987"}, "password1",
-     "This password is too short. It must contain at least 10 characters."),
+    (
+        {"password1": "password", "password2": "password"},
+        "password1",
+        "This password is too common.",
+    ),
+    (
+        {"password1": "olive1987", "password2": "olive1987"},
+        "password1",
+        "This password is too short. It must contain at least 10 characters.",
+    ),
     ({"founder_class": "user"}, "founder_class", "Your class must be one of the co-op's classes."),
     ({"handle": "no spaces please"}, "handle", "Enter a valid “slug”"),
     ({"worker_votes": ""}, None, "At least one member class must have a vote."),
-    ({"worker_share_price": "50.0001"}, "worker_share_price",
-     "Ensure that there are no more than 3 decimal places."),
-    ({"currency": "ILS", "worker_share_price": "50.005"}, None,
-     "50.005 has more decimals than ILS allows."),
+    (
+        {"worker_share_price": "50.0001"},
+        "worker_share_price",
+        "Ensure that there are no more than 3 decimal places.",
+    ),
+    (
+        {"currency": "ILS", "worker_share_price": "50.005"},
+        None,
+        "50.005 has more decimals than ILS allows.",
+    ),
     ({"worker_include": "", "supporter_include": ""}, None, "Choose at least one member class."),
 ]
 
@@ -180,8 +216,12 @@ def test_founding_page_is_closed_once_founded(client, coop):
     assert not User.objects.filter(email="huda@example.org").exists()
 
 
-@pytest.mark.parametrize(("token", "given", "status"), [("", "", 404), ("s3cret-founding", "wrong", 404)])
-def test_production_founding_page_needs_the_operators_token(client, db, settings, token, given, status):
+@pytest.mark.parametrize(
+    ("token", "given", "status"), [("", "", 404), ("s3cret-founding", "wrong", 404)]
+)
+def test_production_founding_page_needs_the_operators_token(
+    client, db, settings, token, given, status
+):
     settings.PRODUCTION = True
     settings.FOUNDING_TOKEN = token
     assert client.get(f"/found/?token={given}", **EN).status_code == status

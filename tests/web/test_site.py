@@ -73,8 +73,13 @@ def test_account_pages_wear_the_site_layout(client, coop, path):
 
 @pytest.mark.parametrize(
     "path",
-    ["/accounts/email/", "/accounts/2fa/", "/accounts/2fa/totp/activate/",
-     "/accounts/2fa/webauthn/add/", "/accounts/password/change/"],
+    [
+        "/accounts/email/",
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+        "/accounts/2fa/webauthn/add/",
+        "/accounts/password/change/",
+    ],
 )
 def test_signed_in_account_pages_wear_the_site_layout(client, founder, path):
     client.force_login(founder)

@@ -69,7 +69,9 @@ class RoleGrant(models.Model):
     """A granted role (board or admin); revoking sets ``revoked_at``, rows are never deleted."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_grants")
-    role = models.CharField(_("role"), max_length=16, choices=[(r.value, r.label) for r in GRANTABLE_ROLES])
+    role = models.CharField(
+        _("role"), max_length=16, choices=[(r.value, r.label) for r in GRANTABLE_ROLES]
+    )
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
     granted_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

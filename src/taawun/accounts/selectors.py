@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from taawun.domain.errors import NotAllowed, gettext_noop
-
 from taawun.transparency.versioning import cached, data_version
 
 from .models import Role, RoleGrant

@@ -46,7 +46,11 @@ def adopt_policy(
         subject_type="policy",
         subject_id=number,
         policy_version=number,
-        after={"digest": version.digest, "reason": reason, "effective_from": version.effective_from},
+        after={
+            "digest": version.digest,
+            "reason": reason,
+            "effective_from": version.effective_from,
+        },
     )
     return version
 
@@ -96,4 +100,3 @@ def found_coop(
     grant_role(actor=None, user=founder, role=Role.BOARD, policy_version=version.number)
     admit_founder(user=founder, member_class=founder_class)
     return coop
-

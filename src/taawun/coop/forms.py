@@ -37,15 +37,53 @@ class ClassPreset:
 
 
 PRESETS = (
-    ClassPreset("worker", _("Worker members"), "عضو عامل", "Worker member",
-                True, Decimal("100.00"), 1, 4, 30, True, True),
-    ClassPreset("user", _("User members"), "عضو مستخدم", "User member",
-                False, Decimal("25.00"), 1, 1, 30, True, False),
-    ClassPreset("supporter", _("Supporter members"), "عضو داعم", "Supporter member",
-                False, Decimal("100.00"), 1, 1, 30, False, False),
+    ClassPreset(
+        "worker",
+        _("Worker members"),
+        "عضو عامل",
+        "Worker member",
+        True,
+        Decimal("100.00"),
+        1,
+        4,
+        30,
+        True,
+        True,
+    ),
+    ClassPreset(
+        "user",
+        _("User members"),
+        "عضو مستخدم",
+        "User member",
+        False,
+        Decimal("25.00"),
+        1,
+        1,
+        30,
+        True,
+        False,
+    ),
+    ClassPreset(
+        "supporter",
+        _("Supporter members"),
+        "عضو داعم",
+        "Supporter member",
+        False,
+        Decimal("100.00"),
+        1,
+        1,
+        30,
+        False,
+        False,
+    ),
 )
 CLASS_FIELDS = (
-    "include", "share_price", "shares_required", "instalments", "interval_days", "votes"
+    "include",
+    "share_price",
+    "shares_required",
+    "instalments",
+    "interval_days",
+    "votes",
 )
 ARABIC = {"lang": "ar", "dir": "rtl"}
 ENGLISH = {"lang": "en", "dir": "ltr"}
@@ -118,20 +156,33 @@ class FoundingForm(forms.Form):
                 label=_("This co-op has this class"), required=False, initial=p.include
             )
             self.fields[f"{p.key}_share_price"] = forms.DecimalField(
-                label=_("Price of one share"), required=False, initial=p.share_price,
-                min_value=Decimal("0.001"), max_digits=15, decimal_places=3,
+                label=_("Price of one share"),
+                required=False,
+                initial=p.share_price,
+                min_value=Decimal("0.001"),
+                max_digits=15,
+                decimal_places=3,
             )
             self.fields[f"{p.key}_shares_required"] = forms.IntegerField(
-                label=_("Shares each member holds"), required=False, initial=p.shares_required,
-                min_value=1, max_value=1000,
+                label=_("Shares each member holds"),
+                required=False,
+                initial=p.shares_required,
+                min_value=1,
+                max_value=1000,
             )
             self.fields[f"{p.key}_instalments"] = forms.IntegerField(
-                label=_("Payable in instalments"), required=False, initial=p.instalments,
-                min_value=1, max_value=60,
+                label=_("Payable in instalments"),
+                required=False,
+                initial=p.instalments,
+                min_value=1,
+                max_value=60,
             )
             self.fields[f"{p.key}_interval_days"] = forms.IntegerField(
-                label=_("Days between instalments"), required=False, initial=p.interval_days,
-                min_value=1, max_value=366,
+                label=_("Days between instalments"),
+                required=False,
+                initial=p.interval_days,
+                min_value=1,
+                max_value=366,
             )
             self.fields[f"{p.key}_votes"] = forms.BooleanField(
                 label=_("Members of this class vote"), required=False, initial=p.votes
@@ -190,7 +241,8 @@ class FoundingForm(forms.Form):
                 continue
             values = {name: data.get(f"{p.key}_{name}") for name in CLASS_FIELDS[1:5]}
             missing = [
-                name for name, value in values.items()
+                name
+                for name, value in values.items()
                 if value is None and f"{p.key}_{name}" not in self.errors
             ]
             for name in missing:

@@ -13,7 +13,9 @@ class Coop(models.Model):
 
     name_ar = models.CharField(_("name (Arabic)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120)
-    handle = models.SlugField(_("handle"), max_length=40, help_text=_("Short name used in addresses."))
+    handle = models.SlugField(
+        _("handle"), max_length=40, help_text=_("Short name used in addresses.")
+    )
     city = models.CharField(_("city or area"), max_length=120, blank=True)
     about_ar = models.TextField(_("about (Arabic)"), blank=True)
     about_en = models.TextField(_("about (English)"), blank=True)

@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from taawun.web.admin_mixins import ReadOnlyAdmin
 
-from .models import Application, CapitalEntry, Instalment, Membership, Profile, Repayment, ShareOperation
+from .models import (
+    Application,
+    CapitalEntry,
+    Instalment,
+    Membership,
+    Profile,
+    Repayment,
+    ShareOperation,
+)
 
 
 @admin.register(Application)
@@ -17,8 +25,18 @@ class InstalmentInline(admin.TabularInline):
     model = Instalment
     extra = 0
     can_delete = False
-    readonly_fields = ["number", "due_on", "amount", "currency", "paid_at", "cancelled_at", "method",
-                       "reference", "receipt_number", "recorded_by"]
+    readonly_fields = [
+        "number",
+        "due_on",
+        "amount",
+        "currency",
+        "paid_at",
+        "cancelled_at",
+        "method",
+        "reference",
+        "receipt_number",
+        "recorded_by",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -35,7 +53,16 @@ class MembershipAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 @admin.register(ShareOperation)
 class ShareOperationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ["register_number", "kind", "membership", "counterparty", "shares", "nominal", "currency", "at"]
+    list_display = [
+        "register_number",
+        "kind",
+        "membership",
+        "counterparty",
+        "shares",
+        "nominal",
+        "currency",
+        "at",
+    ]
     list_filter = ["kind"]
     list_select_related = ["membership", "counterparty"]
 

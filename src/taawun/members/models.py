@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-
 def money_field(verbose_name: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
     """Amounts up to 10^15 with three decimals: every ISO 4217 minor unit in use here fits."""
     return models.DecimalField(verbose_name, max_digits=18, decimal_places=3)
@@ -110,7 +109,11 @@ class ShareOperation(models.Model):
         Membership, on_delete=models.PROTECT, related_name="share_operations"
     )
     counterparty = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Membership,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text=_("For a transfer: the member receiving the shares."),
     )
     shares = models.PositiveIntegerField(_("shares"))
@@ -126,7 +129,9 @@ class ShareOperation(models.Model):
         ordering = ["register_number"]
         verbose_name = _("share operation")
         verbose_name_plural = _("share register")
-        constraints = [models.CheckConstraint(condition=models.Q(shares__gt=0), name="positive_shares")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(shares__gt=0), name="positive_shares")
+        ]
 
     def __str__(self) -> str:
         return f"{self.register_number} {self.kind}"
@@ -152,7 +157,9 @@ class Instalment(models.Model):
     )
     method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices, blank=True)
     reference = models.CharField(_("reference"), max_length=80, blank=True)
-    receipt_number = models.PositiveIntegerField(_("receipt number"), null=True, blank=True, unique=True)
+    receipt_number = models.PositiveIntegerField(
+        _("receipt number"), null=True, blank=True, unique=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -179,7 +186,9 @@ class CapitalEntry(models.Model):
         TRANSFER_OUT = "transfer_out", _("shares transferred away")
         REPAYMENT = "repayment", _("repayment on leaving")
 
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="capital_entries")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="capital_entries"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
@@ -188,7 +197,11 @@ class CapitalEntry(models.Model):
         Instalment, on_delete=models.PROTECT, null=True, blank=True, related_name="capital_entry"
     )
     operation = models.ForeignKey(
-        ShareOperation, on_delete=models.PROTECT, null=True, blank=True, related_name="capital_entries"
+        ShareOperation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="capital_entries",
     )
 
     class Meta:
@@ -203,8 +216,12 @@ class CapitalEntry(models.Model):
 class Repayment(models.Model):
     """What the co-op owes a member who sold back their shares, and when it was paid."""
 
-    membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="repayment")
-    operation = models.OneToOneField(ShareOperation, on_delete=models.PROTECT, related_name="repayment")
+    membership = models.OneToOneField(
+        Membership, on_delete=models.PROTECT, related_name="repayment"
+    )
+    operation = models.OneToOneField(
+        ShareOperation, on_delete=models.PROTECT, related_name="repayment"
+    )
     amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     due_on = models.DateField(_("due on"))
@@ -229,7 +246,9 @@ class Visibility(models.TextChoices):
 class Profile(models.Model):
     """What a person shows in the member directory, field by field, as they choose."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
     display_name = models.CharField(_("name shown"), max_length=150)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     city = models.CharField(_("city or area"), max_length=120, blank=True)
@@ -249,10 +268,16 @@ class Profile(models.Model):
         _("who sees my city"), max_length=8, choices=Visibility.choices, default=Visibility.MEMBERS
     )
     skills_visibility = models.CharField(
-        _("who sees my skills"), max_length=8, choices=Visibility.choices, default=Visibility.MEMBERS
+        _("who sees my skills"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
     )
     bio_visibility = models.CharField(
-        _("who sees my about text"), max_length=8, choices=Visibility.choices, default=Visibility.MEMBERS
+        _("who sees my about text"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
     )
 
     class Meta:

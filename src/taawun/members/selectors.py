@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -17,7 +17,16 @@ from taawun.domain.money import Money
 from taawun.domain.shares import may_vote
 from taawun.transparency.versioning import cached, data_version
 
-from .models import Application, CapitalEntry, Instalment, Membership, Profile, Repayment, ShareOperation, Visibility
+from .models import (
+    Application,
+    CapitalEntry,
+    Instalment,
+    Membership,
+    Profile,
+    Repayment,
+    ShareOperation,
+    Visibility,
+)
 
 DIRECTORY_PAGE_SIZE = 50
 SHOWN_FIELDS = ("name", "email", "phone", "city", "skills", "bio")
@@ -53,7 +62,9 @@ def capital_balance(membership: Membership) -> Money:
 def shares_held(membership: Membership) -> int:
     """Shares held now, from the share register: subscribed and received, minus given up."""
     given = 0
-    for kind, count in ShareOperation.objects.filter(membership=membership).values_list("kind", "shares"):
+    for kind, count in ShareOperation.objects.filter(membership=membership).values_list(
+        "kind", "shares"
+    ):
         given += count if kind == ShareOperation.Kind.SUBSCRIBE else -count
     received = ShareOperation.objects.filter(
         counterparty=membership, kind=ShareOperation.Kind.TRANSFER
@@ -113,7 +124,9 @@ def access_membership_or_404(viewer: User, number: int) -> Membership:
 
 
 def my_applications(user: User) -> list[Application]:
-    return list(Application.objects.filter(user=user).select_related("user").order_by("-submitted_at"))
+    return list(
+        Application.objects.filter(user=user).select_related("user").order_by("-submitted_at")
+    )
 
 
 def pending_applications(viewer: User) -> list[Application]:
@@ -126,8 +139,12 @@ def pending_applications(viewer: User) -> list[Application]:
 
 
 def access_application_or_404(viewer: User, application_id: int) -> Application:
-    application = Application.objects.select_related("user", "decided_by").filter(pk=application_id).first()
-    if application is None or not (application.user_id == viewer.pk or has_role(viewer, Role.BOARD)):
+    application = (
+        Application.objects.select_related("user", "decided_by").filter(pk=application_id).first()
+    )
+    if application is None or not (
+        application.user_id == viewer.pk or has_role(viewer, Role.BOARD)
+    ):
         raise Http404
     return application
 
@@ -140,7 +157,9 @@ def member_register(viewer: User) -> QuerySet[Membership]:
 
 def share_register(viewer: User) -> QuerySet[ShareOperation]:
     require_role(viewer, Role.MEMBER, Role.BOARD)
-    return ShareOperation.objects.select_related("membership__user", "counterparty").order_by("register_number")
+    return ShareOperation.objects.select_related("membership__user", "counterparty").order_by(
+        "register_number"
+    )
 
 
 def instalments_due(viewer: User, *, on: date | None = None) -> list[Instalment]:
@@ -169,13 +188,19 @@ def instalment_or_404(viewer: User, instalment_id: int) -> Instalment:
 def exits_in_progress(viewer: User) -> list[Membership]:
     require_role(viewer, Role.BOARD)
     return list(
-        Membership.objects.filter(status=Membership.Status.LEAVING).select_related("user").order_by("notice_given_on")
+        Membership.objects.filter(status=Membership.Status.LEAVING)
+        .select_related("user")
+        .order_by("notice_given_on")
     )
 
 
 def repayments_owed(viewer: User) -> list[Repayment]:
     require_role(viewer, Role.BOARD)
-    return list(Repayment.objects.filter(paid_at__isnull=True).select_related("membership__user").order_by("due_on"))
+    return list(
+        Repayment.objects.filter(paid_at__isnull=True)
+        .select_related("membership__user")
+        .order_by("due_on")
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +219,9 @@ class DirectoryEntry:
 
 
 def _visible(visibility: str, *, viewer_is_member: bool) -> bool:
-    return visibility == Visibility.PUBLIC or (visibility == Visibility.MEMBERS and viewer_is_member)
+    return visibility == Visibility.PUBLIC or (
+        visibility == Visibility.MEMBERS and viewer_is_member
+    )
 
 
 def directory_entry(membership: Membership, *, see_all: bool, is_member: bool) -> DirectoryEntry:

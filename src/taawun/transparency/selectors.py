@@ -19,4 +19,3 @@ def audit_page(viewer: Any, *, page: int | str | None = 1) -> Page:
     require_role(viewer, Role.MEMBER, Role.BOARD)
     entries = AuditEntry.objects.order_by("-seq")
     return Paginator(entries, AUDIT_PAGE_SIZE).get_page(page)
-

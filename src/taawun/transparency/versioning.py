@@ -12,9 +12,7 @@ from django.db import connection
 from .models import AuditEntry
 
 T = TypeVar("T")
-VERSION_SQL = (
-    f"SELECT seq, digest FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1"  # noqa: S608
-)
+VERSION_SQL = f"SELECT seq, digest FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1"  # noqa: S608
 
 
 # Inside a web request the version is read once and kept until this connection records an
@@ -70,7 +68,7 @@ def cached(name: str, compute: Callable[[], T]) -> T:
     if value is _MISSING:
         value = compute()
         cache.set(key, value, timeout=24 * 3600)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 _MISSING = object()

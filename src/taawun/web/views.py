@@ -19,7 +19,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "web/home.html",
         {
             "classes": [
-                (member_class, policy.share_total(member_class.key)) for member_class in policy.membership.classes
+                (member_class, policy.share_total(member_class.key))
+                for member_class in policy.membership.classes
             ],
             "member_count": current_memberships().count(),
             "membership": membership_of(request.user),  # type: ignore[arg-type]
