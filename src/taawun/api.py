@@ -104,9 +104,7 @@ def error(
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    # Actions report a missing row as InvalidInput("not_found"); over HTTP that is a 404.
-    status = 404 if exc.code == "not_found" else exc.status
-    return error(request, status, exc.code, explain(exc))
+    return error(request, exc.status, exc.code, explain(exc))
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:

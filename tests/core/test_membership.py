@@ -12,7 +12,7 @@ import pytest
 from taawun.accounts.actions import grant_role
 from taawun.accounts.models import Role, User
 from taawun.coop.actions import adopt_policy
-from taawun.domain.errors import DomainError, InvalidInput, NotAllowed
+from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from taawun.domain.money import Money
 from taawun.domain.policy import founding_policy, parse
 from taawun.members import actions as members
@@ -380,7 +380,7 @@ def test_unknown_ids_are_refused(founder: User, coop: object) -> None:
         ),
     ]
     for call in calls:
-        with unchanged(), pytest.raises(InvalidInput) as refused:
+        with unchanged(), pytest.raises(NotFound) as refused:
             call()
         assert refused.value.code == "not_found"
 
@@ -389,7 +389,7 @@ def test_record_repayment_without_sell_back_is_refused(
     founder: User, make_member: Callable[..., Membership]
 ) -> None:
     membership = make_member(paid=4)
-    with unchanged(), pytest.raises(InvalidInput) as refused:
+    with unchanged(), pytest.raises(NotFound) as refused:
         members.record_repayment(actor=founder, membership_id=membership.pk, method="cash")
     assert refused.value.code == "not_found"
 

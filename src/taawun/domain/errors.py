@@ -36,3 +36,9 @@ class NotAllowed(DomainError):
     """The actor lacks the role or ownership the operation needs."""
 
     status = 403
+
+
+class NotFound(DomainError):
+    """The thing the operation names does not exist (or is not visible to the actor)."""
+
+    status = 404

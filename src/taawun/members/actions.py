@@ -17,7 +17,7 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import shares
-from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, gettext_noop
+from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.money import Money
 from taawun.transparency.audit import next_number, record
 
@@ -80,7 +80,7 @@ def _locked_pending(application_id: int) -> Application:
         .first()
     )
     if application is None:
-        raise InvalidInput("not_found", gettext_noop("No such application."))
+        raise NotFound("not_found", gettext_noop("No such application."))
     if application.status != Application.Status.PENDING:
         raise DomainError(
             "application_decided",
@@ -269,7 +269,7 @@ def record_instalment_payment(
         Instalment.objects.filter(pk=instalment_id).values_list("membership", flat=True).first()
     )
     if membership_id is None:
-        raise InvalidInput("not_found", gettext_noop("No such instalment."))
+        raise NotFound("not_found", gettext_noop("No such instalment."))
     # The member first, as a sell-back does, so a payment and a sell-back queue, never deadlock.
     _locked_membership(membership_id)
     instalment = (
@@ -325,7 +325,7 @@ def _locked_membership(membership_id: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise InvalidInput("not_found", gettext_noop("No such member."))
+        raise NotFound("not_found", gettext_noop("No such member."))
     return membership
 
 
@@ -448,7 +448,7 @@ def record_repayment(
         .first()
     )
     if repayment is None:
-        raise InvalidInput("not_found", gettext_noop("Nothing is owed to this member."))
+        raise NotFound("not_found", gettext_noop("Nothing is owed to this member."))
     if repayment.paid_at is not None:
         raise DomainError("already_repaid", gettext_noop("This repayment has already been made."))
     now = timezone.now()

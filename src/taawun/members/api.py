@@ -27,7 +27,7 @@ from taawun.apikeys.schemas import (
     WholeNumber,
     money_text,
 )
-from taawun.domain.errors import InvalidInput, gettext_noop
+from taawun.domain.errors import NotFound, gettext_noop
 from taawun.transparency.versioning import cached
 
 from . import actions, selectors
@@ -345,7 +345,7 @@ def directory_member(request: HttpRequest, number: int = _number()) -> selectors
 def me(request: HttpRequest) -> selectors.MemberAccount:
     membership = selectors.membership_of(_actor(request))
     if membership is None:
-        raise InvalidInput("not_found", gettext_noop("You are not a member of the co-op."))
+        raise NotFound("not_found", gettext_noop("You are not a member of the co-op."))
     return selectors.member_account(_actor(request), membership)
 
 

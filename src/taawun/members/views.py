@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
-from taawun.domain.errors import DomainError, NotAllowed
+from taawun.domain.errors import DomainError, NotAllowed, NotFound
 from taawun.web.errors import explain
 from taawun.web.pagecache import shared_page
 
@@ -51,9 +51,9 @@ def refusals(view: View) -> View:
             return view(request, *args, **kwargs)
         except NotAllowed as exc:
             return render(request, "403.html", {"exception": explain(exc)}, status=403)
+        except NotFound as exc:
+            raise Http404 from exc
         except DomainError as exc:
-            if exc.code == "not_found":
-                raise Http404 from exc
             context = {"reason": explain(exc)}
             return render(request, "members/refused.html", context, status=exc.status)
 
@@ -77,9 +77,9 @@ def _run(form: forms.BaseForm, action: Callable[..., Any], **kwargs: Any) -> tup
         return action(**kwargs), 200
     except NotAllowed:
         raise
+    except NotFound as exc:
+        raise Http404 from exc
     except DomainError as exc:
-        if exc.code == "not_found":
-            raise Http404 from exc
         form.add_error(None, explain(exc))
         return None, exc.status
 
