@@ -136,9 +136,3 @@ def store_idempotent_response(*, claim: Claim, status: int, body: str) -> Idempo
     claim.record.body = body
     claim.record.save(update_fields=["status", "body"])
     return claim.record
-
-
-def forget_idempotency_records(*, before: dt.datetime) -> int:
-    """Drop stored responses older than ``before`` (a periodic clean-up; keys can be reused)."""
-    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=before).delete()
-    return deleted

@@ -189,16 +189,13 @@ def _admit(
         joined_on=today,
     )
     total = policy.share_total(member_class)
-    operation = ShareOperation.objects.create(
-        register_number=next_number("share_register"),
-        kind=ShareOperation.Kind.SUBSCRIBE,
-        membership=membership,
-        shares=terms.shares_required,
-        nominal=total.amount,
-        currency=total.currency,
-        at=now,
-        recorded_by=actor,
-        policy_version=current.number,
+    operation = _register(
+        ShareOperation.Kind.SUBSCRIBE,
+        membership,
+        terms.shares_required,
+        total,
+        actor,
+        current.number,
     )
     Instalment.objects.bulk_create(
         Instalment(
@@ -244,6 +241,32 @@ def _admit(
         },
     )
     return membership
+
+
+def _register(
+    kind: str,
+    membership: Membership,
+    count: int,
+    nominal: Money,
+    actor: User,
+    policy_version: int,
+    *,
+    at: dt.datetime | None = None,
+    counterparty: Membership | None = None,
+) -> ShareOperation:
+    """Write the next line of the share register (its number drawn without gaps)."""
+    return ShareOperation.objects.create(
+        register_number=next_number("share_register"),
+        kind=kind,
+        membership=membership,
+        counterparty=counterparty,
+        shares=count,
+        nominal=nominal.amount,
+        currency=nominal.currency,
+        at=at or timezone.now(),
+        recorded_by=actor,
+        policy_version=policy_version,
+    )
 
 
 def _check_method(method: str, reference: str) -> None:
@@ -395,16 +418,8 @@ def sell_back(*, actor: User, membership_id: int, waive_notice: bool = False) ->
     held = shares_held(membership)
     owed = capital_balance(membership)
     now = timezone.now()
-    operation = ShareOperation.objects.create(
-        register_number=next_number("share_register"),
-        kind=ShareOperation.Kind.SELL_BACK,
-        membership=membership,
-        shares=held,
-        nominal=owed.amount,
-        currency=owed.currency,
-        at=now,
-        recorded_by=actor,
-        policy_version=current.number,
+    operation = _register(
+        ShareOperation.Kind.SELL_BACK, membership, held, owed, actor, current.number, at=now
     )
     cancelled = _cancel_unpaid(membership, now)
     repayment = Repayment.objects.create(
@@ -512,17 +527,15 @@ def transfer_shares(
     held = shares_held(giver)
     value = capital_balance(giver)
     now = timezone.now()
-    operation = ShareOperation.objects.create(
-        register_number=next_number("share_register"),
-        kind=ShareOperation.Kind.TRANSFER,
-        membership=giver,
-        counterparty=receiver,
-        shares=held,
-        nominal=value.amount,
-        currency=value.currency,
+    operation = _register(
+        ShareOperation.Kind.TRANSFER,
+        giver,
+        held,
+        value,
+        actor,
+        current.number,
         at=now,
-        recorded_by=actor,
-        policy_version=current.number,
+        counterparty=receiver,
     )
     CapitalEntry.objects.bulk_create(
         [

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from taawun.domain.money import Money
 from taawun.domain.policy import Policy
 
+from .actions import PROFILE_FIELDS
 from .models import PaymentMethod, Profile
 
 
@@ -78,20 +79,7 @@ class NoticeForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = (
-            "display_name",
-            "phone",
-            "city",
-            "skills",
-            "bio",
-            "show_in_directory",
-            "name_visibility",
-            "email_visibility",
-            "phone_visibility",
-            "city_visibility",
-            "skills_visibility",
-            "bio_visibility",
-        )
+        fields = PROFILE_FIELDS
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 4}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
