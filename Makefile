@@ -32,7 +32,7 @@ test-sqlite: install-dev
 	$(BIN)/pytest -p no:cacheprovider
 
 test-postgres: install-dev
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "not browser"
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
 
 test: install-dev
 	scripts/ensure-test-services

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.test import Client
@@ -71,8 +73,16 @@ def board_member(founder: User, make_member: Callable[..., Any], settings: Any) 
             "csrftoken": request.META["CSRF_COOKIE"],
         },
     )
-    yield
-    CURRENT.clear()
+    # Schemathesis calls the WSGI app directly. Like Django's test client, keep the request
+    # signals from closing the test's connection, which holds the test's open transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        CURRENT.clear()
 
 
 @schema.parametrize()
