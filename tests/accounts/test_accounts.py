@@ -104,3 +104,58 @@ def test_password_reset_mails_a_one_time_link(client, founder) -> None:
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [founder.email]
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_an_email_change_is_recorded_and_the_directory_shows_the_new_address(
+    client, make_member
+) -> None:
+    from taawun.members import actions as members
+    from taawun.transparency.models import AuditEntry
+
+    member = make_member(email="old@example.org")
+    members.update_profile(actor=member.user, email_visibility="members")
+    viewer = make_member()
+    client.force_login(viewer.user)
+    assert "old@example.org" in client.get("/members/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    owner = client.__class__()
+    owner.post("/accounts/login/", {"login": "old@example.org", "password": PASSWORD})
+    owner.post("/accounts/email/", {"email": "new@example.org", "action_add": ""})
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    owner.post(link.group(1))
+    changed = owner.post("/accounts/email/", {"email": "new@example.org", "action_primary": ""})
+    assert changed.status_code == 302
+
+    page = client.get("/members/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "new@example.org" in page and "old@example.org" not in page
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert (last.action, last.subject_id) == ("account.email_changed", str(member.user.pk))
+    assert "example.org" not in last.canonical
+
+
+def test_an_operators_edit_in_the_admin_is_recorded(client, founder, make_member) -> None:
+    from taawun.transparency.models import AuditEntry
+
+    member = make_member(name="Old Name")
+    operator = User.objects.create_superuser(email="operator@example.org", password=PASSWORD)
+    client.force_login(operator)
+    form = client.get(f"/admin/accounts/user/{member.user.pk}/change/").context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in ("email", "full_name")}
+    data.update(
+        full_name="New Name",
+        is_active="on",
+        date_joined_0="2026-01-01",
+        date_joined_1="10:00:00",
+        last_login_0="",
+        last_login_1="",
+    )
+    response = client.post(f"/admin/accounts/user/{member.user.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.user.refresh_from_db()
+    assert member.user.full_name == "New Name"
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert (last.action, last.actor_id, last.subject_id) == (
+        "account.changed_by_operator",
+        operator.pk,
+        str(member.user.pk),
+    )

@@ -71,3 +71,23 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
         policy_version=policy_version,
         before={"role": role.value},
     )
+
+
+ACCOUNT_CHANGES = ("email_changed", "changed_by_operator")
+
+
+@transaction.atomic
+def note_account_change(*, actor: User, user: User, what: str) -> None:
+    """Record a change made to an account outside our own actions (allauth's e-mail change, an
+    operator's edit in the admin), so the trail and the data version move with it."""
+    from taawun.coop.selectors import current_policy_number
+
+    if what not in ACCOUNT_CHANGES:
+        raise InvalidInput("unknown_change", gettext_noop("Unknown account change."))
+    record(
+        actor_id=actor.pk,
+        action=f"account.{what}",
+        subject_type="account",
+        subject_id=user.pk,
+        policy_version=current_policy_number(),
+    )

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from taawun.web.admin_mixins import ReadOnlyAdmin
 
+from .actions import note_account_change
 from .models import RoleGrant, User
 
 
@@ -18,6 +20,13 @@ class UserAdmin(BaseUserAdmin):
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        """An operator's edit is recorded like any other change to an account."""
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            note_account_change(actor=request.user, user=obj, what="changed_by_operator")
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )

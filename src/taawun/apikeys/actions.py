@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from taawun.accounts.models import User
+from taawun.coop.selectors import current_policy_number
 from taawun.domain.errors import DomainError, InvalidInput, gettext_noop
 from taawun.transparency.audit import record
 
@@ -19,15 +20,6 @@ from .selectors import TOKEN_PREFIX, token_digest
 
 MAX_LIVE_TOKENS = 20
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-def _policy_number() -> int | None:
-    from taawun.coop.selectors import current_policy
-
-    try:
-        return current_policy().number
-    except Http404:
-        return None
 
 
 @transaction.atomic
@@ -52,7 +44,7 @@ def create_token(*, actor: User, name: str) -> tuple[ApiToken, str]:
         action="api_token.created",
         subject_type="api_token",
         subject_id=token.pk,
-        policy_version=_policy_number(),
+        policy_version=current_policy_number(),
         after={"account": actor.pk},
     )
     return token, raw
@@ -73,7 +65,7 @@ def revoke_token(*, actor: User, token_id: int) -> ApiToken:
         action="api_token.revoked",
         subject_type="api_token",
         subject_id=token.pk,
-        policy_version=_policy_number(),
+        policy_version=current_policy_number(),
         before={"revoked": False},
         after={"revoked": True},
     )

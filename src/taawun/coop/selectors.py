@@ -59,5 +59,13 @@ def current_policy() -> CurrentPolicy:
     raise Http404("This installation has no co-op yet.")
 
 
+def current_policy_number() -> int | None:
+    """The version in force, or None before the co-op is founded (for records made then)."""
+    try:
+        return current_policy().number
+    except Http404:
+        return None
+
+
 def policy_versions() -> list[PolicyVersion]:
     return list(PolicyVersion.objects.order_by("-number"))
