@@ -48,6 +48,11 @@ MEMBER_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
+def allowed_operations(current: str) -> frozenset[str]:
+    """The operations the register allows on a membership in state ``current``."""
+    return frozenset(MEMBER_TRANSITIONS.get(current, {}))
+
+
 def next_status(current: str, operation: str) -> str:
     """Where ``operation`` takes a membership, or a refusal if it may not happen now."""
     try:

@@ -20,6 +20,7 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, NotAllowed, NotFound
+from taawun.domain.shares import allowed_operations
 from taawun.web.errors import explain
 from taawun.web.pagecache import shared_page
 
@@ -359,12 +360,12 @@ def _render_member(
                 else PaymentForm(auto_id=f"pay-{instalment.pk}-%s")
             )
             pay_forms.append((instalment, form))
-    status_now = account.membership.status
+    allowed = allowed_operations(account.membership.status)
     shown = {
         "pay": any(form is failed_form for _instalment, form in pay_forms),
-        "sell_back": status_now == Membership.Status.LEAVING,
+        "sell_back": "sell_back" in allowed,
         "repay": account.repayment is not None and account.repayment.paid_at is None,
-        "transfer": status_now != Membership.Status.LEFT,
+        "transfer": "transfer_out" in allowed,
     }
     return render(
         request,
