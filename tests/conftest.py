@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 
 from taawun.accounts.actions import create_account
 from taawun.accounts.models import User
@@ -43,6 +44,12 @@ TEST_CLASSES = [
         "votes": False,
     },
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Rate limits and cached pages must not leak from one test into the next."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.core import mail
-from django.core.cache import cache
 
 from taawun.accounts.models import User
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits() -> None:
-    cache.clear()
 
 
 def sign_up(client, email: str = "nadia@example.org"):  # type: ignore[no-untyped-def]

@@ -43,9 +43,13 @@ def html_attrs(page: Any) -> tuple[str, str]:
     )
 
 
-def test_sign_up_confirm_and_apply_in_arabic(browser, live_server, csp_violations):
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_sign_up_confirm_and_apply_in_arabic(browser, live_server, csp_violations, javascript):
+    """The whole way in works in Arabic, right to left, with JavaScript on or off."""
     found()
-    context = browser.new_context(locale="ar", viewport={"width": 390, "height": 844})
+    context = browser.new_context(
+        locale="ar", viewport={"width": 390, "height": 844}, java_script_enabled=javascript
+    )
     page = context.new_page()
     watch(page, csp_violations)
 
