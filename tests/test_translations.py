@@ -300,3 +300,20 @@ def test_amounts_stay_whole_in_arabic_sentences(client, coop):
     english = client.get(reverse("web:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Share: 200.00 ILS, payable in 4 instalments." in english
     assert "<bdi" not in english
+
+
+def test_a_status_inside_a_refusal_is_translated_too() -> None:
+    from django.utils import translation
+
+    from taawun.domain.errors import DomainError
+    from taawun.domain.shares import next_status
+    from taawun.web.errors import explain
+
+    with pytest.raises(DomainError) as refused:
+        next_status("leaving", "give_notice")
+    with translation.override("ar"):
+        assert (
+            explain(refused.value) == "لا يمكن القيام بهذا وحالة العضوية «في فترة إشعار الانسحاب»."
+        )
+    with translation.override("en"):
+        assert explain(refused.value) == "This cannot be done while the membership is leaving."

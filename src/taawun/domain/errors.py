@@ -14,6 +14,12 @@ def gettext_noop(message: str) -> str:
     return message
 
 
+class Term(str):
+    """A word inside a refusal's parameters that is itself translated when shown (a status)."""
+
+    __slots__ = ()
+
+
 class DomainError(Exception):
     """A refused operation: a stable machine code plus a human message (a msgid)."""
 

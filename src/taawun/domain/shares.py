@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .errors import DomainError, gettext_noop
+from .errors import DomainError, Term, gettext_noop
 from .money import Money
 from .policy import Policy
 
@@ -48,6 +48,13 @@ MEMBER_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
+STATUS_WORDS = {
+    "active": gettext_noop("active"),
+    "leaving": gettext_noop("leaving"),
+    "left": gettext_noop("left"),
+}
+
+
 def allowed_operations(current: str) -> frozenset[str]:
     """The operations the register allows on a membership in state ``current``."""
     return frozenset(MEMBER_TRANSITIONS.get(current, {}))
@@ -61,5 +68,5 @@ def next_status(current: str, operation: str) -> str:
         raise DomainError(
             "invalid_transition",
             gettext_noop("This cannot be done while the membership is %(status)s."),
-            status=current,
+            status=Term(STATUS_WORDS.get(current, current)),
         ) from None

@@ -17,7 +17,7 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import shares
-from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
+from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, Term, gettext_noop
 from taawun.domain.money import Money
 from taawun.transparency.audit import next_number, record
 
@@ -85,7 +85,7 @@ def _locked_pending(application_id: int) -> Application:
         raise DomainError(
             "application_decided",
             gettext_noop("This application has already been decided (%(status)s)."),
-            status=application.status,
+            status=Term(application.status),
         )
     return application
 

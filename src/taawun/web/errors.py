@@ -5,12 +5,18 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from taawun.domain.errors import DomainError
+from taawun.domain.errors import DomainError, Term
 
 
 def explain(error: DomainError) -> str:
     message = gettext(error.message)
-    return message % error.params if error.params else message
+    if not error.params:
+        return message
+    params = {
+        name: gettext(value) if isinstance(value, Term) else value
+        for name, value in error.params.items()
+    }
+    return message % params
 
 
 def explain_validation(error: ValidationError) -> str:
