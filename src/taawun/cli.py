@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from taawun.domain.policy import STANDARD_CLASS_NAMES
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taawun.settings")
@@ -74,15 +76,10 @@ def _class_spec(text: str) -> dict[str, object]:
     if len(parts) < 3:
         raise argparse.ArgumentTypeError("use key:share_price:instalments[:interval_days][:novote]")
     key, price, instalments, *rest = parts
-    names = {
-        "worker": ("عضو عامل", "Worker member"),
-        "user": ("عضو مستخدم", "User member"),
-        "supporter": ("عضو داعم", "Supporter member"),
-    }
-    arabic, english = names.get(key, (key, key))
+    name = STANDARD_CLASS_NAMES.get(key, {"ar": key, "en": key})
     spec: dict[str, object] = {
         "key": key,
-        "name": {"ar": arabic, "en": english},
+        "name": name,
         "share_price": price,
         "instalments": int(instalments),
         "votes": "novote" not in rest,

@@ -8,7 +8,7 @@ from taawun.accounts.actions import create_account, grant_role
 from taawun.accounts.models import Role, User
 from taawun.coop.actions import found_coop
 from taawun.coop.selectors import current_policy
-from taawun.domain.policy import founding_policy
+from taawun.domain.policy import STANDARD_CLASS_NAMES, founding_policy
 from taawun.members import actions as members
 
 DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret
@@ -17,7 +17,7 @@ DEMO_DOMAIN = "demo.taawun.example"
 CLASSES = [
     {
         "key": "worker",
-        "name": {"ar": "عضو عامل", "en": "Worker member"},
+        "name": STANDARD_CLASS_NAMES["worker"],
         "share_price": "250.00",
         "instalments": 5,
         "instalment_interval_days": 30,
@@ -26,14 +26,14 @@ CLASSES = [
     },
     {
         "key": "user",
-        "name": {"ar": "عضو مستخدم", "en": "User member"},
+        "name": STANDARD_CLASS_NAMES["user"],
         "share_price": "50.00",
         "instalments": 1,
         "votes": True,
     },
     {
         "key": "supporter",
-        "name": {"ar": "عضو داعم", "en": "Supporter member"},
+        "name": STANDARD_CLASS_NAMES["supporter"],
         "share_price": "500.00",
         "instalments": 2,
         "instalment_interval_days": 90,

@@ -16,6 +16,7 @@ from taawun.accounts.models import User
 from taawun.domain import policy as policy_rules
 from taawun.domain.errors import DomainError
 from taawun.domain.money import CURRENCIES
+from taawun.domain.policy import STANDARD_CLASS_NAMES
 from taawun.web.errors import explain
 
 
@@ -40,8 +41,8 @@ PRESETS = (
     ClassPreset(
         "worker",
         _("Worker members"),
-        "عضو عامل",
-        "Worker member",
+        STANDARD_CLASS_NAMES["worker"]["ar"],
+        STANDARD_CLASS_NAMES["worker"]["en"],
         True,
         Decimal("100.00"),
         1,
@@ -53,8 +54,8 @@ PRESETS = (
     ClassPreset(
         "user",
         _("User members"),
-        "عضو مستخدم",
-        "User member",
+        STANDARD_CLASS_NAMES["user"]["ar"],
+        STANDARD_CLASS_NAMES["user"]["en"],
         False,
         Decimal("25.00"),
         1,
@@ -66,8 +67,8 @@ PRESETS = (
     ClassPreset(
         "supporter",
         _("Supporter members"),
-        "عضو داعم",
-        "Supporter member",
+        STANDARD_CLASS_NAMES["supporter"]["ar"],
+        STANDARD_CLASS_NAMES["supporter"]["en"],
         False,
         Decimal("100.00"),
         1,

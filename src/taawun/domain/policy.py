@@ -17,6 +17,13 @@ from .errors import InvalidInput, gettext_noop
 from .money import MINOR_UNITS, Money, quantum
 
 LANGUAGES = ("ar", "en")
+# The usual classes of a multi-stakeholder co-op and the names founders most often give them
+# in both languages; the founding page and `taawun init` offer them.
+STANDARD_CLASS_NAMES: dict[str, dict[str, str]] = {
+    "worker": {"ar": "عضو عامل", "en": "Worker member"},
+    "user": {"ar": "عضو مستخدم", "en": "User member"},
+    "supporter": {"ar": "عضو داعم", "en": "Supporter member"},
+}
 DECISION_KINDS = ("ordinary", "policy_change", "bylaw_change", "admission", "election")
 
 
