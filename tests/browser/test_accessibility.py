@@ -16,7 +16,12 @@ PAGES = {
     "visitor": ["/", "/members/", "/rules/", "/accounts/login/", "/accounts/signup/"],
     "applicant": ["/members/apply/", "/members/me/", "/accounts/2fa/"],
     "member": ["/members/me/", "/members/me/profile/", "/members/registers/shares/", "/audit/"],
-    "board": ["/members/board/", "/members/board/members/1/", "/members/registers/members/"],
+    "board": [
+        "/members/board/",
+        "/members/board/members/1/",
+        "/members/registers/members/",
+        "/roles/",
+    ],
 }
 
 

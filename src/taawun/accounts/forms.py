@@ -8,6 +8,8 @@ from allauth.account.forms import SignupForm as BaseSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import GRANTABLE_ROLES, User
+
 
 class SignupForm(BaseSignupForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
@@ -18,4 +20,20 @@ class SignupForm(BaseSignupForm):
         user = super().save(request)
         user.full_name = self.cleaned_data["full_name"].strip()
         user.save(update_fields=["full_name"])
+        return user
+
+
+class GrantForm(forms.Form):
+    """An administrator gives a person the board or admin role."""
+
+    email = forms.EmailField(label=_("Email address of the account"))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(role.value, role.label) for role in GRANTABLE_ROLES]
+    )
+
+    def clean_email(self) -> User:
+        email = self.cleaned_data["email"].strip().lower()
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("No active account has this email address."))
         return user

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
+
 from taawun.domain.errors import NotAllowed, gettext_noop
 from taawun.transparency.versioning import cached, data_version
 
@@ -57,3 +59,21 @@ def require_role(user: Any, *roles: Role) -> None:
     if roles_of(user) & set(roles):
         return
     raise NotAllowed("forbidden", gettext_noop("You do not have permission to do this."))
+
+
+def live_grants(viewer: Any) -> list[RoleGrant]:
+    """Who holds the board and admin roles now; for administrators."""
+    require_role(viewer, Role.ADMIN)
+    return list(
+        RoleGrant.objects.filter(revoked_at__isnull=True)
+        .select_related("user", "granted_by")
+        .order_by("role", "granted_at")
+    )
+
+
+def live_grant_or_404(viewer: Any, pk: int) -> RoleGrant:
+    require_role(viewer, Role.ADMIN)
+    grant = RoleGrant.objects.select_related("user").filter(pk=pk, revoked_at=None).first()
+    if grant is None:
+        raise Http404
+    return grant

@@ -21,7 +21,7 @@ from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, NotAllowed, NotFound
 from taawun.domain.shares import allowed_operations
-from taawun.web.errors import explain
+from taawun.web.errors import explain, refusals
 from taawun.web.pagecache import shared_page
 
 from . import actions, selectors
@@ -40,25 +40,6 @@ from .forms import (
 from .models import Application, Membership, Profile
 
 View = Callable[..., HttpResponse]
-
-
-def refusals(view: View) -> View:
-    """A refusal that escapes a view becomes a page, never a 500: 403 for a missing role, 404 for a
-    missing object, the explained refusal otherwise."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotAllowed as exc:
-            return render(request, "403.html", {"exception": explain(exc)}, status=403)
-        except NotFound as exc:
-            raise Http404 from exc
-        except DomainError as exc:
-            context = {"reason": explain(exc)}
-            return render(request, "members/refused.html", context, status=exc.status)
-
-    return wrapper
 
 
 def board_desk(view: View) -> View:

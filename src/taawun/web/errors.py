@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext
 
-from taawun.domain.errors import DomainError, Term
+from taawun.domain.errors import DomainError, NotAllowed, NotFound, Term
 
 
 def explain(error: DomainError) -> str:
@@ -21,3 +27,21 @@ def explain(error: DomainError) -> str:
 
 def explain_validation(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
+
+
+def refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A refusal that escapes a view becomes a page, never a 500: 403 for a missing role, 404 for
+    a missing object, the explained refusal otherwise."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotAllowed as exc:
+            return render(request, "403.html", {"exception": explain(exc)}, status=403)
+        except NotFound as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            return render(request, "web/refused.html", {"reason": explain(exc)}, status=exc.status)
+
+    return wrapper
