@@ -205,3 +205,21 @@ def test_the_directory_takes_the_same_number_of_queries_for_5_or_30_members(
     assert len(client.get("/api/members").json()["results"]) == 30
     assert with_30 == with_5
     assert with_5 <= 8
+
+
+def test_the_directory_can_be_searched_by_shown_name(
+    founder: User, make_member: Callable[..., Membership], as_user: Callable[[User | None], Api]
+) -> None:
+    from taawun.members import actions as members
+
+    public = make_member(name="Rana Odeh")
+    members.update_profile(actor=public.user, name_visibility="public")
+    make_member(name="Rami Haddad")
+    anonymous = as_user(None).get("/api/members?name=ra").json()
+    assert [(r["name"], r["number"]) for r in anonymous["results"]] == [("Rana Odeh", 2)]
+    assert anonymous["count"] == 1
+    board = as_user(founder).get("/api/members?name=RA").json()
+    assert [r["name"] for r in board["results"]] == ["Rana Odeh", "Rami Haddad"]
+    refused = as_user(None).get("/api/members?name=a%00b")
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "invalid_input"

@@ -797,3 +797,29 @@ def test_pages_label_every_input_and_have_no_inline_code(
     web.force_login(make_account())
     page = audit(web.get(reverse("members:apply")))
     assert page.controls == [*(f"id_member_class_{n}" for n in range(3)), "id_motivation"]
+
+
+# --- Searching the directory by name ---
+
+
+def test_directory_search_finds_names_only_where_they_are_shown(web, founder, make_member):
+    from taawun.members import actions as members
+
+    everyone = make_member(name="Rana Odeh")
+    members.update_profile(actor=everyone.user, name_visibility="public")
+    colleagues = make_member(name="Rami Haddad")  # name shown to members (the default)
+    hidden = make_member(name="Randa Saleh")
+    members.update_profile(actor=hidden.user, name_visibility="private")
+
+    def found(query: str) -> list[str]:
+        page = web.get(reverse("members:directory"), {"name": query}, HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        return [e.name for e in page.context["listing"].entries]
+
+    assert found("ra") == ["Rana Odeh"]  # the public sees only public names
+    web.force_login(colleagues.user)
+    assert found("RA") == ["Rana Odeh", "Rami Haddad"]
+    assert found("randa") == []  # a private name cannot be found by searching it
+    web.force_login(founder)
+    assert found("randa") == ["Randa Saleh"]
+    assert found("nobody") == []

@@ -20,6 +20,7 @@ from taawun.apikeys.schemas import (
     ERRORS,
     MAX_ID,
     MAX_NUMBER,
+    TEXT_PATTERN,
     CurrencyCode,
     Input,
     MoneyText,
@@ -311,10 +312,14 @@ def directory(
     request: HttpRequest,
     page: int = Query(1, ge=1, le=1_000_000),
     member_class: str = Query("", max_length=31, pattern=r"^([a-z][a-z0-9_]{1,30})?$"),
+    name: str = Query(
+        "", max_length=100, pattern=TEXT_PATTERN, description="Only members whose name has this"
+    ),
 ) -> HttpResponse:
-    """Each member's privacy choices apply: anonymous callers see public fields only. The JSON
-    of a page is built once per data version and kind of viewer, then served as it is."""
-    listing = selectors.directory(_actor(request), page=page, member_class=member_class)
+    """Each member's privacy choices apply: anonymous callers see public fields only, and a name
+    is searchable only by those it is shown to. The JSON of a page is built once per data
+    version and kind of viewer, then served as it is."""
+    listing = selectors.directory(_actor(request), page=page, member_class=member_class, name=name)
     body = cached(
         f"api:{listing.key}",
         lambda: DirectoryPageOut(

@@ -102,6 +102,7 @@ class ProfileForm(forms.ModelForm):
 
 
 class DirectoryFilterForm(forms.Form):
+    name = forms.CharField(label=_("Name contains"), required=False, max_length=100)
     member_class = forms.ChoiceField(label=_("Member class"), required=False)
 
     def __init__(self, *args: Any, policy: Policy, **kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -275,12 +276,27 @@ class DirectoryPage:
         return self.number + 1
 
 
-def _directory_page(kind: str, page: int | str, member_class: str, key: str) -> DirectoryPage:
+# Whose names a kind of viewer may search: only names that kind of viewer is shown.
+NAME_SEARCHABLE_BY = {
+    "public": [Visibility.PUBLIC],
+    "member": [Visibility.PUBLIC, Visibility.MEMBERS],
+    "board": list(Visibility),
+}
+
+
+def _directory_page(
+    kind: str, page: int | str, member_class: str, name: str, key: str
+) -> DirectoryPage:
     memberships = current_memberships().select_related("user", "user__profile").order_by("number")
     if kind != "board":
         memberships = memberships.filter(user__profile__show_in_directory=True)
     if member_class:
         memberships = memberships.filter(member_class=member_class)
+    if name:
+        memberships = memberships.filter(
+            user__profile__display_name__icontains=name,
+            user__profile__name_visibility__in=NAME_SEARCHABLE_BY[kind],
+        )
     page_obj = Paginator(memberships, DIRECTORY_PAGE_SIZE).get_page(page)
     return DirectoryPage(
         entries=[
@@ -294,14 +310,20 @@ def _directory_page(kind: str, page: int | str, member_class: str, key: str) -> 
     )
 
 
-def directory(viewer: User | None, *, page: int = 1, member_class: str = "") -> DirectoryPage:
-    """One page of the member directory. Everyone of one kind (the public, members, the board)
-    sees the same page, so it is built once per data version, in a fixed number of queries."""
+def directory(
+    viewer: User | None, *, page: int = 1, member_class: str = "", name: str = ""
+) -> DirectoryPage:
+    """One page of the member directory, optionally only the members whose shown name contains
+    ``name``. Everyone of one kind (the public, members, the board) sees the same page, so it is
+    built once per data version, in a fixed number of queries."""
     roles = roles_of(viewer)
     kind = "board" if Role.BOARD in roles else "member" if Role.MEMBER in roles else "public"
-    name = f"directory:{kind}:{page}:{member_class}"
+    name = name.strip()
+    searched = hashlib.sha256(name.casefold().encode()).hexdigest()[:16] if name else ""
+    label = f"directory:{kind}:{page}:{member_class}:{searched}"
     return cached(
-        name, lambda: _directory_page(kind, page, member_class, f"{name}:{data_version()}")
+        label,
+        lambda: _directory_page(kind, page, member_class, name, f"{label}:{data_version()}"),
     )
 
 

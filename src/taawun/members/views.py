@@ -91,13 +91,11 @@ def _page_number(request: HttpRequest) -> int:
 def directory(request: HttpRequest) -> HttpResponse:
     policy = current_policy().policy
     form = DirectoryFilterForm(request.GET or None, policy=policy)
-    member_class = form.cleaned_data["member_class"] if form.is_valid() else ""
+    filters = {"member_class": "", "name": ""}
+    if form.is_valid():
+        filters = {key: form.cleaned_data[key].strip() for key in filters}
     viewer = _user(request) if request.user.is_authenticated else None
-    listing = selectors.directory(
-        viewer,
-        page=_page_number(request),
-        member_class=member_class,
-    )
+    listing = selectors.directory(viewer, page=_page_number(request), **filters)
     return render(
         request,
         "members/directory.html",
@@ -105,7 +103,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             "form": form,
             "listing": listing,
             "policy": policy,
-            "filter_query": urlencode({"member_class": member_class}) if member_class else "",
+            "filter_query": urlencode({key: value for key, value in filters.items() if value}),
         },
     )
 
