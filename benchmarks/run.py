@@ -49,7 +49,7 @@ def recreate_database() -> None:
         conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
-def seed(members: int) -> str:
+def seed(members: int) -> tuple[str, str]:
     out = subprocess.run(
         [sys.executable, str(HERE / "seed.py"), str(members)],
         env=env(),
@@ -57,7 +57,9 @@ def seed(members: int) -> str:
         text=True,
         check=True,
     ).stdout
-    return re.search(r"COOKIE (\S+)", out).group(1)  # type: ignore[union-attr]
+    member = re.search(r"^MEMBER (\S+)$", out, re.M).group(1)  # type: ignore[union-attr]
+    visitor = re.search(r"^VISITOR (\S+)$", out, re.M).group(1)  # type: ignore[union-attr]
+    return member, visitor
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -80,7 +82,7 @@ def to_ms(text: str) -> float:
 
 
 def wrk(url: str, cookie: str, seconds: int) -> tuple[float, float, float, int]:
-    headers = ["-H", f"Cookie: sessionid={cookie}"] if cookie else []
+    headers = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", *headers, url],
         capture_output=True,
@@ -103,7 +105,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     recreate_database()
-    cookie = seed(args.members)
+    member, visitor = seed(args.members)
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -122,11 +124,11 @@ def main() -> None:
     try:
         wait_until_up(f"http://{BIND}/bench/bare/")
         targets = [
-            ("bare Django JSON view", "/bench/bare/", cookie),
-            ("directory page, member", "/members/", cookie),
-            ("member list API, member", "/api/members", cookie),
-            ("directory page, public", "/members/", ""),
-            ("member list API, public", "/api/members", ""),
+            ("bare Django JSON view", "/bench/bare/", member),
+            ("directory page, member", "/members/", member),
+            ("member list API, member", "/api/members", member),
+            ("directory page, public", "/members/", visitor),
+            ("member list API, public", "/api/members", visitor),
         ]
         for _label, path, who in targets:  # warm every worker's caches and connections
             wrk(f"http://{BIND}{path}", who, 2)

@@ -1,4 +1,5 @@
-"""Build the benchmark co-op through the real actions; print a member's session cookie.
+"""Build the benchmark co-op through the real actions; print the cookies of a
+signed-in member's browser and of a visitor's.
 
 Run by run.py in a fresh database: ``python seed.py MEMBERS`` with bench_settings.
 """
@@ -25,7 +26,7 @@ CLASS_KEYS = ("worker", "user", "supporter")
 PHONE_VISIBILITY = ("private", "members", "public")
 
 
-def seed(members: int) -> str:
+def seed(members: int) -> tuple[str, str]:
     call_command("migrate", verbosity=0)
     found_coop(
         name_ar="تعاونية القياس",
@@ -51,10 +52,20 @@ def seed(members: int) -> str:
             phone="+970 59 000 0000",
             phone_visibility=PHONE_VISIBILITY[n % 3],
         )
-    client = Client()
-    client.force_login(User.objects.get(email="m1@bench.example"))
-    return client.cookies["sessionid"].value
+    visitor = Client()
+    visitor.get("/members/")
+    member = Client()
+    member.force_login(User.objects.get(email="m1@bench.example"))
+    member.get("/members/")
+    return cookie_header(member), cookie_header(visitor)
+
+
+def cookie_header(client: Client) -> str:
+    """The cookies a browser would send after one page: the CSRF cookie, and a session if any."""
+    return ";".join(f"{name}={morsel.value}" for name, morsel in sorted(client.cookies.items()))
 
 
 if __name__ == "__main__":
-    print("COOKIE", seed(int(sys.argv[1])))
+    member_cookies, visitor_cookies = seed(int(sys.argv[1]))
+    print("MEMBER", member_cookies)
+    print("VISITOR", visitor_cookies)

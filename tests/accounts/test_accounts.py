@@ -153,3 +153,71 @@ def test_an_operators_edit_in_the_admin_is_recorded(client, founder, make_member
         operator.pk,
         str(member.user.pk),
     )
+
+
+NEW_PASSWORD = "a different long passphrase 7"
+
+
+def test_a_password_change_is_recorded_and_ends_the_other_sessions(client, founder) -> None:
+    """Accounts are cached under the data version; a recorded change moves it, so a browser
+    still signed in with the old password is signed out at its next request."""
+    from django.test import Client
+
+    from taawun.transparency.models import AuditEntry
+
+    elsewhere = Client()
+    elsewhere.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    assert elsewhere.get("/members/me/").status_code == 200
+    client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    before = AuditEntry.objects.count()
+
+    changed = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    assert changed.status_code == 302
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert AuditEntry.objects.count() == before + 1
+    assert (last.action, last.actor_id, last.subject_id) == (
+        "account.password_changed",
+        founder.pk,
+        str(founder.pk),
+    )
+    assert client.get("/members/me/").status_code == 200  # this browser stays signed in
+    signed_out = elsewhere.get("/members/me/")
+    assert signed_out.status_code == 302 and signed_out["Location"].startswith("/accounts/login/")
+
+
+def test_a_refused_password_change_records_nothing(client, founder) -> None:
+    from taawun.transparency.models import AuditEntry
+
+    client.post("/accounts/login/", {"login": founder.email, "password": PASSWORD})
+    before = (AuditEntry.objects.count(), User.objects.get(pk=founder.pk).password)
+    refused = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": "not the password", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert refused.status_code == 200
+    assert (AuditEntry.objects.count(), User.objects.get(pk=founder.pk).password) == before
+
+
+def test_an_operator_setting_a_password_in_the_admin_is_recorded(client, make_member) -> None:
+    from taawun.transparency.models import AuditEntry
+
+    member = make_member()
+    operator = User.objects.create_superuser(email="operator@example.org", password=PASSWORD)
+    client.force_login(operator)
+    response = client.post(
+        f"/admin/accounts/user/{member.user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "set_usable_password": "true"},
+    )
+    assert response.status_code == 302
+    member.user.refresh_from_db()
+    assert member.user.check_password(NEW_PASSWORD)
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert (last.action, last.actor_id, last.subject_id) == (
+        "account.changed_by_operator",
+        operator.pk,
+        str(member.user.pk),
+    )

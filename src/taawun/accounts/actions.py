@@ -73,6 +73,26 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
     )
 
 
+@transaction.atomic
+def change_password(*, actor: User, user: User, password: str) -> None:
+    """Set a password (already validated by the form). Recorded, so sessions signed in under
+    the old password end with it everywhere: the data version moves and the account is read
+    afresh."""
+    from taawun.coop.selectors import current_policy_number
+
+    if actor.pk != user.pk:
+        require_role(actor, Role.ADMIN)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(
+        actor_id=actor.pk,
+        action="account.password_changed",
+        subject_type="account",
+        subject_id=user.pk,
+        policy_version=current_policy_number(),
+    )
+
+
 ACCOUNT_CHANGES = ("email_changed", "changed_by_operator")
 
 

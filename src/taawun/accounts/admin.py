@@ -27,6 +27,16 @@ class UserAdmin(BaseUserAdmin):
             super().save_model(request, obj, form, change)
             note_account_change(actor=request.user, user=obj, what="changed_by_operator")
 
+    def user_change_password(self, request, id, form_url=""):
+        """A password set by an operator is recorded, so the old one's sessions end at once."""
+        with transaction.atomic():
+            before = User.objects.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            account = User.objects.filter(pk=id).first()
+            if account is not None and account.password != before:
+                note_account_change(actor=request.user, user=account, what="changed_by_operator")
+        return response
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
-from ninja.throttling import BaseThrottle, SimpleRateThrottle
+from ninja.throttling import BaseThrottle
 from ninja.utils import check_csrf
 
 from taawun.domain.errors import NotAllowed, gettext_noop
@@ -78,17 +80,34 @@ SESSION_ONLY = [session_auth]
 PUBLIC_SECURITY: dict[str, Any] = {"security": [{}]}
 
 
-class RateThrottle(SimpleRateThrottle):
-    """Requests per person (or per address when anonymous). Rates come from the
-    ``TAAWUN_API_RATES`` setting when present, read on each request so tests can change them."""
+class RateThrottle(BaseThrottle):
+    """Requests per person (or per address when anonymous) over a sliding period.
+
+    The sliding count is estimated from two fixed-window counters (this period's, and the last
+    one's weighted by how much of it still overlaps), so a request costs the same few cache
+    operations whatever the rate; a log of every request's time would grow with the rate. Rates
+    come from the ``TAAWUN_API_RATES`` setting when present, read on each request so tests can
+    change them.
+    """
+
+    PERIODS: ClassVar[dict[str, int]] = {
+        "s": 1,
+        "min": 60,
+        "m": 60,
+        "h": 3600,
+        "hour": 3600,
+        "d": 86400,
+        "day": 86400,
+    }
 
     def __init__(self, scope: str) -> None:
-        self.scope: str = scope
-        super().__init__(self.get_rate())
+        self.scope = scope
+        self.retry_after: float | None = None
 
-    def get_rate(self) -> str | None:
+    def rate(self) -> tuple[int, int]:
         rates: dict[str, str] = getattr(settings, "TAAWUN_API_RATES", DEFAULT_RATES)
-        return rates.get(self.scope, DEFAULT_RATES[self.scope])
+        count, period = rates.get(self.scope, DEFAULT_RATES[self.scope]).split("/")
+        return int(count), self.PERIODS[period]
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         user = getattr(request, "auth", None)
@@ -101,8 +120,26 @@ class RateThrottle(SimpleRateThrottle):
         return f"taawun_api_throttle_{self.scope}_{ident}"
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.num_requests, self.duration = self.parse_rate(self.get_rate())
-        return super().allow_request(request)
+        key = self.get_cache_key(request)
+        if key is None:
+            return True
+        limit, period = self.rate()
+        window, elapsed = divmod(time.time(), period)
+        current = f"{key}:{int(window)}"
+        cache.add(current, 0, timeout=2 * period)
+        try:
+            count = cache.incr(current)
+        except ValueError:  # expired between the two calls
+            cache.set(current, 1, timeout=2 * period)
+            count = 1
+        previous: int = cache.get(f"{key}:{int(window) - 1}", 0)
+        if previous * (1 - elapsed / period) + count <= limit:
+            return True
+        self.retry_after = period - elapsed
+        return False
+
+    def wait(self) -> float | None:
+        return self.retry_after
 
 
 THROTTLES: list[BaseThrottle] = [RateThrottle("anon"), RateThrottle("user")]

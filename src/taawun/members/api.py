@@ -319,17 +319,20 @@ def directory(
     """Each member's privacy choices apply: anonymous callers see public fields only, and a name
     is searchable only by those it is shown to. The JSON of a page is built once per data
     version and kind of viewer, then served as it is."""
-    listing = selectors.directory(_actor(request), page=page, member_class=member_class, name=name)
-    body = cached(
-        f"api:{listing.key}",
-        lambda: DirectoryPageOut(
+    actor = _actor(request)
+
+    def render() -> str:
+        listing = selectors.directory(actor, page=page, member_class=member_class, name=name)
+        return DirectoryPageOut(
             count=listing.count,
             page=listing.number,
             pages=listing.num_pages,
             page_size=selectors.DIRECTORY_PAGE_SIZE,
             results=[DirectoryEntryOut.from_orm(e) for e in listing.entries],
-        ).model_dump_json(),
-    )
+        ).model_dump_json()
+
+    label = selectors.directory_label(actor, page=page, member_class=member_class, name=name)
+    body = cached(f"api:{label}", render)
     return HttpResponse(body, content_type="application/json")
 
 

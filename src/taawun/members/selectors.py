@@ -16,7 +16,7 @@ from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
 from taawun.domain.shares import may_vote
-from taawun.transparency.versioning import cached, data_version
+from taawun.transparency.versioning import cached
 
 from .models import (
     Application,
@@ -257,7 +257,6 @@ class DirectoryPage:
     number: int
     num_pages: int
     count: int
-    key: str  # names this page at this data version: renderings of it can be cached under it
 
     @property
     def has_previous(self) -> bool:
@@ -284,9 +283,7 @@ NAME_SEARCHABLE_BY = {
 }
 
 
-def _directory_page(
-    kind: str, page: int | str, member_class: str, name: str, key: str
-) -> DirectoryPage:
+def _directory_page(kind: str, page: int | str, member_class: str, name: str) -> DirectoryPage:
     memberships = current_memberships().select_related("user", "user__profile").order_by("number")
     if kind != "board":
         memberships = memberships.filter(user__profile__show_in_directory=True)
@@ -306,24 +303,33 @@ def _directory_page(
         number=page_obj.number,
         num_pages=page_obj.paginator.num_pages,
         count=page_obj.paginator.count,
-        key=key,
     )
+
+
+def _viewer_kind(viewer: User | None) -> str:
+    roles = roles_of(viewer)
+    return "board" if Role.BOARD in roles else "member" if Role.MEMBER in roles else "public"
+
+
+def directory_label(
+    viewer: User | None, *, page: int = 1, member_class: str = "", name: str = ""
+) -> str:
+    """Names the directory page ``viewer`` would be shown: the same for everyone of one kind
+    (the public, members, the board), so it and its renderings are cached under it and the data
+    version."""
+    name = name.strip()
+    searched = hashlib.sha256(name.casefold().encode()).hexdigest()[:16] if name else ""
+    return f"directory:{_viewer_kind(viewer)}:{page}:{member_class}:{searched}"
 
 
 def directory(
     viewer: User | None, *, page: int = 1, member_class: str = "", name: str = ""
 ) -> DirectoryPage:
     """One page of the member directory, optionally only the members whose shown name contains
-    ``name``. Everyone of one kind (the public, members, the board) sees the same page, so it is
-    built once per data version, in a fixed number of queries."""
-    roles = roles_of(viewer)
-    kind = "board" if Role.BOARD in roles else "member" if Role.MEMBER in roles else "public"
-    name = name.strip()
-    searched = hashlib.sha256(name.casefold().encode()).hexdigest()[:16] if name else ""
-    label = f"directory:{kind}:{page}:{member_class}:{searched}"
+    ``name``; built once per data version and kind of viewer, in a fixed number of queries."""
+    label = directory_label(viewer, page=page, member_class=member_class, name=name)
     return cached(
-        label,
-        lambda: _directory_page(kind, page, member_class, name, f"{label}:{data_version()}"),
+        label, lambda: _directory_page(_viewer_kind(viewer), page, member_class, name.strip())
     )
 
 

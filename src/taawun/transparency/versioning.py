@@ -21,13 +21,23 @@ VERSION_SQL = f"SELECT seq, digest FROM {AuditEntry._meta.db_table} ORDER BY seq
 _request_memo: ContextVar[dict[str, str] | None] = ContextVar("taawun_data_version", default=None)
 
 
+def _as_version(last: tuple[int, str] | None) -> str:
+    return f"{last[0]}.{last[1][:16]}" if last else "0"
+
+
 def _read_version() -> str:
     # Plain SQL on purpose: this runs on every cached page, where the ORM's query building
     # cost more than the query itself.
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
-        last = cursor.fetchone()
-    return f"{last[0]}.{last[1][:16]}" if last else "0"
+        return _as_version(cursor.fetchone())
+
+
+def remember_version(last: tuple[int, str] | None) -> None:
+    """Keep a version read as the request's connection health check (see ``postgresql``)."""
+    memo = _request_memo.get()
+    if memo is not None:
+        memo["version"] = _as_version(last)
 
 
 def data_version() -> str:
@@ -41,6 +51,8 @@ def data_version() -> str:
     memo = _request_memo.get()
     if memo is None:
         return _read_version()
+    if "version" not in memo:
+        connection.close_if_health_check_failed()  # on PostgreSQL, the check reads the version
     if "version" not in memo:
         memo["version"] = _read_version()
     return memo["version"]
@@ -61,13 +73,16 @@ def forget_version() -> None:
         memo.clear()
 
 
-def cached(name: str, compute: Callable[[], T]) -> T:
-    """``compute()`` cached under the current data version (shared cache, any process)."""
+def cached(name: str, compute: Callable[[], T], *, timeout: int = 24 * 3600) -> T:
+    """``compute()`` cached under the current data version (shared cache, any process).
+
+    ``timeout`` bounds how long a value may outlive a change made outside the recorded actions.
+    """
     key = f"taawun:{name}:{data_version()}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
-        cache.set(key, value, timeout=24 * 3600)
+        cache.set(key, value, timeout=timeout)
     return value
 
 
