@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "taawun.transparency",
     "taawun.coop",
     "taawun.members",
+    "taawun.ledger",
     "taawun.apikeys",
 ]
 

@@ -164,6 +164,7 @@ def test_exact_entries_for_a_payment_and_a_sell_back(
             "currency": "ILS",
             "method": "cash",
             "receipt": 1,
+            "journal": 1,
         },
     }
     members.give_notice(actor=membership.user, membership_id=membership.pk)
@@ -179,6 +180,7 @@ def test_exact_entries_for_a_payment_and_a_sell_back(
         "due_on": "2030-06-30",
         "instalments_cancelled": 3,
         "notice_waived": False,
+        "journal": 2,
     }
     left = AuditEntry.objects.get(action="membership.sell_back")
     assert (left.before, left.after) == (
@@ -190,7 +192,7 @@ def test_exact_entries_for_a_payment_and_a_sell_back(
     assert (repaid.subject_type, repaid.subject_id, repaid.after) == (
         "membership",
         "2",
-        {"amount": "50.00", "currency": "ILS", "method": "cash"},
+        {"amount": "50.00", "currency": "ILS", "method": "cash", "journal": 3},
     )
 
 

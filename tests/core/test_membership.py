@@ -249,6 +249,7 @@ def test_membership_life_from_application_to_rejoining(
         "member_register": 3,
         "share_register": 4,
         "receipt": 2,
+        "journal": 4,  # two payments, the sell-back and the repayment
         "policy_version": 1,
     }
     assert actions_since(seq0) == [

@@ -71,6 +71,7 @@ def found_coop(
     about_en: str = "",
 ) -> Coop:
     """The founding assembly: the co-op, its first policy, and its first member on the board."""
+    from taawun.ledger.actions import open_books
     from taawun.members.actions import admit_founder
 
     if Coop.objects.exists():
@@ -96,6 +97,7 @@ def found_coop(
         policy_version=version.number,
         after={"handle": handle, "currency": policy.currency, "founded_at": coop.founded_at},
     )
+    open_books(policy.currency)
     grant_role(actor=None, user=founder, role=Role.ADMIN, policy_version=version.number)
     grant_role(actor=None, user=founder, role=Role.BOARD, policy_version=version.number)
     admit_founder(user=founder, member_class=founder_class)

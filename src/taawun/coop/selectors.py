@@ -59,6 +59,14 @@ def current_policy() -> CurrentPolicy:
     raise Http404("This installation has no co-op yet.")
 
 
+def policy_number(number: int) -> policy_rules.Policy:
+    """The policy as it stood in version ``number`` (to explain what an operation ran under)."""
+    for found, _effective_from, digest, text in cached("policy_versions", _versions):
+        if found == number:
+            return _parsed(digest, text)
+    raise Http404("No such policy version.")
+
+
 def current_policy_number() -> int | None:
     """The version in force, or None before the co-op is founded (for records made then)."""
     try:

@@ -76,12 +76,62 @@ class GovernanceRules(Frozen):
     board_term_months: int = Field(default=24, ge=1, le=120)
 
 
+Percent = Decimal
+
+
+def percent(default: str) -> Any:
+    return Field(default=Decimal(default), ge=0, le=100, max_digits=5, decimal_places=2)
+
+
+class SurplusRules(Frozen):
+    """How a period's member surplus is shared (ICA principle 3) and a loss is borne.
+
+    The reserve, education and solidarity shares come off the top; what is left is paid to
+    members as patronage dividends in proportion to their work with the co-op, part in cash and
+    the rest credited to their internal capital accounts. Profit from business with non-members
+    is not patronage: it all goes to the indivisible reserve.
+    """
+
+    reserve_percent: Percent = percent("30")
+    education_percent: Percent = percent("5")
+    solidarity_percent: Percent = percent("10")
+    patronage_basis: Literal["hours", "revenue", "blend"] = "hours"
+    blend_hours_percent: Percent = percent("50")  # the hours' weight when the basis is a blend
+    cash_percent: Percent = percent("20")  # of each dividend; the rest goes to capital accounts
+    legal_reserve_floor_percent: Percent = percent("0")  # e.g. 30 where the law asks for it
+    loss_from_reserve_percent: Percent = percent("100")  # the rest is charged to capital accounts
+
+
+class SolidarityRules(Frozen):
+    """The solidarity fund: who may claim, who decides, how much at most."""
+
+    reasons: tuple[str, ...] = ("sickness", "injury", "parental_leave", "equipment")
+    decided_by: Literal["board", "vote"] = "board"
+    max_claim_percent_of_fund: Percent = percent("25")
+
+
+class FeeRules(Frozen):
+    """What the co-op keeps of each price. Tips are never touched: they go whole to the worker."""
+
+    coop_fee_percent: Percent = percent("10")
+    solidarity_percent: Percent = percent("2")  # to the solidarity fund
+    tax_percent: Percent = percent("0")  # included in the price, e.g. VAT where it applies
+
+
+class AccountingRules(Frozen):
+    period: Literal["month", "year"] = "year"
+    surplus: SurplusRules = SurplusRules()
+    solidarity: SolidarityRules = SolidarityRules()
+
+
 class Policy(Frozen):
     schema_version: Literal[1] = 1
     currency: str
     languages: tuple[str, ...] = LANGUAGES
     membership: MembershipRules
     governance: GovernanceRules
+    fees: FeeRules = FeeRules()
+    accounting: AccountingRules = AccountingRules()
 
     def member_class(self, key: str) -> MemberClass:
         for member_class in self.membership.classes:
@@ -163,6 +213,12 @@ def validate(policy: Policy) -> None:
                 gettext_noop("A vote threshold below 50%% would let a minority decide (%(kind)s)."),
                 kind=kind,
             )
+    if policy.fees.coop_fee_percent + policy.fees.solidarity_percent > 100:
+        raise InvalidInput(
+            "fees_over_100",
+            gettext_noop("The co-op fee and the solidarity share add up to more than 100%%."),
+        )
+    _validate_surplus(policy.accounting.surplus)
     ordinary = policy.governance.decisions["ordinary"]
     bylaw = policy.governance.decisions["bylaw_change"]
     if not bylaw.protected or bylaw.threshold_percent < ordinary.threshold_percent:
@@ -171,6 +227,21 @@ def validate(policy: Policy) -> None:
             gettext_noop(
                 "Bylaw changes must be protected and need at least the ordinary threshold."
             ),
+        )
+
+
+def _validate_surplus(rules: SurplusRules) -> None:
+    taken = rules.reserve_percent + rules.education_percent + rules.solidarity_percent
+    if taken > 100:
+        raise InvalidInput(
+            "surplus_over_100",
+            gettext_noop("The reserve, education and solidarity shares add up to more than 100%%."),
+        )
+    if rules.reserve_percent < rules.legal_reserve_floor_percent:
+        raise InvalidInput(
+            "reserve_below_floor",
+            gettext_noop("The reserve share is below the legal floor of %(floor)s%%."),
+            floor=str(rules.legal_reserve_floor_percent),
         )
 
 

@@ -19,6 +19,8 @@ from taawun.coop.selectors import current_policy
 from taawun.domain import shares
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, Term, gettext_noop
 from taawun.domain.money import Money
+from taawun.ledger.actions import Leg, payment_account, post
+from taawun.ledger.models import EntryKind
 from taawun.transparency.audit import next_number, record
 
 from .models import (
@@ -321,6 +323,15 @@ def record_instalment_payment(
         at=now,
         instalment=instalment,
     )
+    paid = Money(instalment.amount, instalment.currency)
+    entry = post(
+        actor=actor,
+        kind=EntryKind.SHARE_PAYMENT,
+        legs=[Leg.debit(payment_account(method), paid), Leg.credit("share_capital", paid)],
+        memo=f"receipt {instalment.receipt_number}",
+        member=instalment.membership,
+        standalone=False,
+    )
     record(
         actor_id=actor.pk,
         action="instalment.paid",
@@ -335,6 +346,7 @@ def record_instalment_payment(
             "currency": instalment.currency,
             "method": method,
             "receipt": instalment.receipt_number,
+            "journal": entry.number,
         },
     )
     return instalment
@@ -429,6 +441,16 @@ def sell_back(*, actor: User, membership_id: int, waive_notice: bool = False) ->
         currency=owed.currency,
         due_on=shares.repayment_due(policy, today),
     )
+    journal = None
+    if not owed.is_zero:
+        journal = post(
+            actor=actor,
+            kind=EntryKind.SHARE_SELL_BACK,
+            legs=[Leg.debit("share_capital", owed), Leg.credit("repayments_due", owed)],
+            member=membership,
+            policy_version=current.number,
+            standalone=False,
+        ).number
     record(
         actor_id=actor.pk,
         action="shares.sold_back",
@@ -443,6 +465,7 @@ def sell_back(*, actor: User, membership_id: int, waive_notice: bool = False) ->
             "due_on": repayment.due_on,
             "instalments_cancelled": cancelled,
             "notice_waived": waive_notice,
+            "journal": journal,
         },
     )
     _move(actor, membership, "sell_back", left_on=today)
@@ -471,6 +494,7 @@ def record_repayment(
     repayment.method = method
     repayment.reference = reference.strip()
     repayment.save(update_fields=["paid_at", "method", "reference"])
+    journal = None
     if repayment.amount:
         CapitalEntry.objects.create(
             membership=repayment.membership,
@@ -480,6 +504,15 @@ def record_repayment(
             at=now,
             operation=repayment.operation,
         )
+        repaid = Money(repayment.amount, repayment.currency)
+        journal = post(
+            actor=actor,
+            kind=EntryKind.SHARE_REPAYMENT,
+            legs=[Leg.debit("repayments_due", repaid), Leg.credit(payment_account(method), repaid)],
+            memo=reference.strip()[:80],
+            member=repayment.membership,
+            standalone=False,
+        ).number
     record(
         actor_id=actor.pk,
         action="repayment.paid",
@@ -491,6 +524,7 @@ def record_repayment(
             "amount": Money(repayment.amount, repayment.currency).amount,
             "currency": repayment.currency,
             "method": method,
+            "journal": journal,
         },
     )
     return repayment

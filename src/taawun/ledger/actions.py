@@ -1,0 +1,880 @@
+"""Every write to the books. Each money movement is one balanced journal entry posted by
+:func:`post`, inside the action that causes it; corrections are reversing entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from taawun.accounts.models import Role, User
+from taawun.accounts.selectors import require_role
+from taawun.coop.selectors import current_policy, policy_number
+from taawun.domain import ledger as books
+from taawun.domain.canonical import plain
+from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
+from taawun.domain.money import Money, quantum
+from taawun.domain.receipt import Breakdown, breakdown
+from taawun.domain.surplus import Line, allocate_surplus, apportion, charge_loss
+from taawun.domain.surplus import Patronage as SurplusPatronage
+from taawun.members.models import Membership, PaymentMethod
+from taawun.transparency.audit import next_number, record
+
+from .models import (
+    Account,
+    Allocation,
+    EntryKind,
+    JournalEntry,
+    Patronage,
+    Payout,
+    PayoutRun,
+    Period,
+    Posting,
+    SolidarityClaim,
+)
+
+MAX_MEMO = 200
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One line of an entry before it is posted: an account of the chart, signed amount."""
+
+    purpose: str
+    amount: Money  # debit positive, credit negative
+    member: Membership | None = None
+
+    @staticmethod
+    def debit(purpose: str, amount: Money, member: Membership | None = None) -> Leg:
+        return Leg(purpose, amount, member)
+
+    @staticmethod
+    def credit(purpose: str, amount: Money, member: Membership | None = None) -> Leg:
+        return Leg(purpose, -amount, member)
+
+
+def period_for(day: dt.date) -> Period:
+    """The period holding ``day``, created open when the books first reach it."""
+    starts_on, ends_on = books.period_bounds(day, current_policy().policy.accounting.period)
+    found = Period.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Period.objects.create(starts_on=starts_on, ends_on=ends_on)
+    except IntegrityError:  # created meanwhile, or a period of another length overlaps
+        found = Period.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+        if found is None:
+            raise DomainError(
+                "period_overlap",
+                gettext_noop("The books have no period for %(date)s."),
+                date=day.isoformat(),
+            ) from None
+        return found
+
+
+def account_for(purpose: str, currency: str, member: Membership | None = None) -> Account:
+    spec = books.spec(purpose)
+    if spec.per_member != (member is not None):
+        raise InvalidInput(
+            "account_member",
+            gettext_noop("The account %(purpose)s is kept per member."),
+            purpose=purpose,
+        )
+    found = Account.objects.filter(purpose=purpose, currency=currency, member=member).first()
+    if found is not None:
+        return found
+    code = f"{spec.code}-{member.number:04d}" if member is not None else spec.code
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                purpose=purpose,
+                member=member,
+                currency=currency,
+                kind=spec.kind.value,
+                code=code,
+                balance=Decimal(0),
+                opened_on=timezone.localdate(),
+            )
+    except IntegrityError:  # opened by a concurrent posting
+        return Account.objects.get(purpose=purpose, currency=currency, member=member)
+
+
+def open_books(currency: str) -> None:
+    """Open the shared accounts of the chart at founding, so reports show the whole chart."""
+    for spec in books.CHART:
+        if not spec.per_member:
+            account_for(spec.purpose, currency)
+
+
+_ADD_TO_BALANCE = "UPDATE ledger_account SET balance = balance + %s WHERE id = %s RETURNING balance"
+
+
+def post(
+    *,
+    actor: User | None,
+    kind: EntryKind,
+    legs: list[Leg],
+    memo: str = "",
+    on: dt.date | None = None,
+    member: Membership | None = None,
+    hours: Decimal = Decimal(0),
+    reverses: JournalEntry | None = None,
+    idempotency_key: str | None = None,
+    policy_version: int | None = None,
+    audit: dict[str, object] | None = None,
+    standalone: bool = True,
+) -> JournalEntry:
+    """Post one balanced entry; called inside the action that moves the money.
+
+    A standalone entry (a sale, an expense, a payout) is its own operation and writes its own
+    audit entry; one posted as part of another operation (a share payment) does not, and that
+    operation's entry names the journal number instead.
+
+    Refuses an unbalanced entry, a zero line, or a date in a closed period. Account rows are
+    updated in id order (their row locks are the serialisation point on PostgreSQL), then the
+    journal number is drawn, then the audit entry written: the project's one lock order.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("post() runs inside the action's transaction")
+    books.check_balanced(leg.amount for leg in legs)
+    memo = memo.strip()
+    if len(memo) > MAX_MEMO:
+        raise InvalidInput("memo_too_long", gettext_noop("The memo is too long."))
+    day = on or timezone.localdate()
+    period = Period.objects.select_for_update().get(pk=period_for(day).pk)
+    if period.status != Period.Status.OPEN:
+        raise DomainError(
+            "period_closed",
+            gettext_noop("The period %(period)s is closed: correct it in an open period."),
+            period=str(period),
+        )
+    accounts = [account_for(leg.purpose, leg.amount.currency, leg.member) for leg in legs]
+    balances: dict[int, Decimal] = {}
+    with connection.cursor() as cursor:
+        for index in sorted(range(len(legs)), key=lambda i: accounts[i].pk):
+            cursor.execute(_ADD_TO_BALANCE, [legs[index].amount.amount, accounts[index].pk])
+            balances[index] = cursor.fetchone()[0]
+    version = policy_version if policy_version is not None else current_policy().number
+    entry = JournalEntry.objects.create(
+        number=next_number("journal"),
+        date=day,
+        period=period,
+        kind=kind,
+        memo=memo,
+        member=member,
+        hours=hours,
+        reverses=reverses,
+        idempotency_key=idempotency_key,
+        policy_version=version,
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+    )
+    Posting.objects.bulk_create(
+        Posting(
+            entry=entry,
+            account=accounts[i],
+            amount=leg.amount.amount,
+            currency=leg.amount.currency,
+            balance_after=balances[i],
+        )
+        for i, leg in enumerate(legs)
+    )
+    if not standalone:
+        return entry
+    record(
+        actor_id=actor.pk if actor else None,
+        action=f"books.{kind}",
+        subject_type="journal_entry",
+        subject_id=entry.number,
+        policy_version=version,
+        after={
+            "date": day,
+            "member": member.number if member else None,
+            "lines": [
+                [a.code, leg.amount.amount, leg.amount.currency]
+                for a, leg in zip(accounts, legs, strict=True)
+            ],
+            **(audit or {}),
+        },
+    )
+    return entry
+
+
+def payment_account(method: str) -> str:
+    if method not in PaymentMethod.values:
+        raise InvalidInput(
+            "bad_method", gettext_noop("Choose cash, bank transfer or mobile wallet.")
+        )
+    return books.PAYMENT_ACCOUNTS[method]
+
+
+# --- Corrections ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reverse_entry(*, actor: User, number: int, reason: str) -> JournalEntry:
+    """A correction: a new entry, today, with every line of the original negated. An entry is
+    reversed at most once; a reversal is not itself reversed (post the right entry instead)."""
+    require_role(actor, Role.BOARD)
+    if not reason.strip():
+        raise InvalidInput("reason_required", gettext_noop("Say why the entry is reversed."))
+    original = JournalEntry.objects.select_for_update().filter(number=number).first()
+    if original is None:
+        raise NotFound("not_found", gettext_noop("No such entry."))
+    if original.kind == EntryKind.REVERSAL:
+        raise DomainError("reversal_of_reversal", gettext_noop("A reversal cannot be reversed."))
+    if JournalEntry.objects.filter(reverses=original).exists():
+        raise DomainError("already_reversed", gettext_noop("This entry was already reversed."))
+    if original.kind in (EntryKind.CLOSING, EntryKind.ALLOCATION, EntryKind.LOSS):
+        raise DomainError("reopen_instead", gettext_noop("Reopen the period to undo its closing."))
+    legs = [
+        Leg(p.account.purpose, -Money(p.amount, p.currency), p.account.member)
+        for p in original.postings.select_related("account__member")
+    ]
+    if original.kind == EntryKind.SALE and original.member is not None:
+        _count_patronage(original.member, original.period, -original.hours, _sale_revenue(original))
+    return post(
+        actor=actor,
+        kind=EntryKind.REVERSAL,
+        legs=legs,
+        memo=reason[:MAX_MEMO],
+        member=original.member,
+        reverses=original,
+        audit={"reverses": original.number},
+    )
+
+
+# --- Work paid by customers ----------------------------------------------------------------
+
+
+def _sale_revenue(entry: JournalEntry) -> Money:
+    """What a sale earned its worker (share and tip): the credit to the member's account."""
+    owed = entry.postings.get(account__purpose="owed_to_member")
+    return Money(-owed.amount, owed.currency)
+
+
+def _count_patronage(member: Membership, period: Period, hours: Decimal, revenue: Money) -> None:
+    row, _ = Patronage.objects.select_for_update().get_or_create(
+        period=period,
+        member=member,
+        defaults={"hours": Decimal(0), "revenue": Decimal(0), "currency": revenue.currency},
+    )
+    row.hours += hours
+    row.revenue += revenue.amount
+    row.save(update_fields=["hours", "revenue"])
+
+
+@transaction.atomic
+def record_sale(
+    *,
+    actor: User,
+    worker_number: int,
+    price: Money,
+    tip: Money,
+    method: str,
+    hours: Decimal,
+    memo: str = "",
+    on: dt.date | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[JournalEntry, Breakdown]:
+    """A customer paid the co-op for a member's work: the worker's share and the whole tip are
+    owed to the worker, the fee is the co-op's income, the solidarity share goes to the fund and
+    any tax is held for the tax office. The hours count towards the worker's patronage."""
+    require_role(actor, Role.BOARD)
+    if idempotency_key:
+        done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if done is not None:
+            return done, _replayed_breakdown(done, price, tip)
+    current = current_policy()
+    policy = current.policy
+    if price.currency != policy.currency:
+        raise InvalidInput(
+            "wrong_currency",
+            gettext_noop("The co-op keeps its books in %(currency)s."),
+            currency=policy.currency,
+        )
+    if hours < 0 or hours > 24 * 31:
+        raise InvalidInput("bad_hours", gettext_noop("Hours must be between 0 and 744."))
+    worker = (
+        Membership.objects.select_for_update(of=("self",))
+        .filter(number=worker_number)
+        .exclude(status=Membership.Status.LEFT)
+        .first()
+    )
+    if worker is None or not policy.member_class(worker.member_class).works:
+        raise InvalidInput(
+            "not_a_worker",
+            gettext_noop("Member %(number)s is not a working member."),
+            number=worker_number,
+        )
+    parts = breakdown(price=price, tip=tip, rules=policy.fees, policy_version=current.number)
+    legs = [Leg.debit(payment_account(method), parts.total_paid)]
+    legs.append(Leg.credit("owed_to_member", parts.worker_total, worker))
+    for purpose, amount in (
+        (books.MEMBER_BUSINESS_INCOME, parts.coop_fee),
+        ("solidarity_fund", parts.solidarity),
+        ("taxes_payable", parts.tax),
+    ):
+        if not amount.is_zero:
+            legs.append(Leg.credit(purpose, amount))
+    entry = post(
+        actor=actor,
+        kind=EntryKind.SALE,
+        legs=legs,
+        memo=memo,
+        on=on,
+        member=worker,
+        hours=hours,
+        idempotency_key=idempotency_key or None,
+        policy_version=current.number,
+        audit={"hours": hours, "method": method},
+    )
+    _count_patronage(worker, entry.period, hours, parts.worker_total)
+    return entry, parts
+
+
+def _replayed_breakdown(entry: JournalEntry, price: Money, tip: Money) -> Breakdown:
+    """A retried sale with the same key returns the first one; different figures are refused."""
+    parts = breakdown(
+        price=price,
+        tip=tip,
+        rules=policy_number(entry.policy_version).fees,
+        policy_version=entry.policy_version,
+    )
+    paid = sum((p.amount for p in entry.postings.all() if p.amount > 0), start=Decimal(0))
+    if entry.kind != EntryKind.SALE or paid != parts.total_paid.amount:
+        raise DomainError(
+            "idempotency_conflict",
+            gettext_noop("This key was already used for a different request."),
+        )
+    return parts
+
+
+# --- The co-op's own spending and other income ----------------------------------------------
+
+
+def _books_amount(amount: Money) -> Money:
+    currency = current_policy().policy.currency
+    if amount.currency != currency:
+        raise InvalidInput(
+            "wrong_currency",
+            gettext_noop("The co-op keeps its books in %(currency)s."),
+            currency=currency,
+        )
+    if amount.amount <= 0:
+        raise InvalidInput("amount_not_positive", gettext_noop("The amount must be above zero."))
+    return amount
+
+
+@transaction.atomic
+def record_expense(
+    *, actor: User, amount: Money, method: str, memo: str, on: dt.date | None = None
+) -> JournalEntry:
+    require_role(actor, Role.BOARD)
+    if not memo.strip():
+        raise InvalidInput("memo_required", gettext_noop("Say what the money was spent on."))
+    amount = _books_amount(amount)
+    return post(
+        actor=actor,
+        kind=EntryKind.EXPENSE,
+        legs=[Leg.debit("expenses", amount), Leg.credit(payment_account(method), amount)],
+        memo=memo,
+        on=on,
+    )
+
+
+@transaction.atomic
+def record_other_income(
+    *, actor: User, amount: Money, method: str, memo: str, on: dt.date | None = None
+) -> JournalEntry:
+    """Money that is not members' work (a grant, interest): not patronage, so at the period's
+    close it goes to the indivisible reserve."""
+    require_role(actor, Role.BOARD)
+    if not memo.strip():
+        raise InvalidInput("memo_required", gettext_noop("Say where the money came from."))
+    amount = _books_amount(amount)
+    return post(
+        actor=actor,
+        kind=EntryKind.OTHER_INCOME,
+        legs=[Leg.debit(payment_account(method), amount), Leg.credit("other_income", amount)],
+        memo=memo,
+        on=on,
+    )
+
+
+# --- Paying workers ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_payouts(
+    *, actor: User, method: str, idempotency_key: str, references: dict[int, str] | None = None
+) -> PayoutRun:
+    """Pay every member what the co-op owes them now, by one method. Balances are read under
+    their row locks, so two runs at once pay once; the same key returns the first run."""
+    require_role(actor, Role.BOARD)
+    key = idempotency_key.strip()
+    if not key or len(key) > 120:
+        raise InvalidInput(
+            "bad_key", gettext_noop("A payout run needs a key of 1 to 120 characters.")
+        )
+    account = payment_account(method)
+    done = PayoutRun.objects.filter(idempotency_key=key).first()
+    if done is not None:
+        if done.method != method:
+            raise DomainError(
+                "idempotency_conflict",
+                gettext_noop("This key was already used for a different request."),
+            )
+        return done
+    references = references or {}
+    currency = current_policy().policy.currency
+    owed = list(
+        Account.objects.select_for_update()
+        .filter(purpose="owed_to_member", currency=currency, balance__lt=0)
+        .select_related("member")
+        .order_by("pk")
+    )
+    if method != PaymentMethod.CASH:
+        missing = [
+            a.member.number
+            for a in owed
+            if a.member and not references.get(a.member.number, "").strip()
+        ]
+        if missing:
+            raise InvalidInput(
+                "reference_required",
+                gettext_noop("A bank or wallet payment needs its reference (member %(number)s)."),
+                number=missing[0],
+            )
+    run = PayoutRun.objects.create(
+        number=next_number("payout_run"),
+        method=method,
+        idempotency_key=key,
+        created_at=timezone.now(),
+        created_by=actor,
+        total=Decimal(0),
+        currency=currency,
+    )
+    total = Decimal(0)
+    for held in owed:
+        assert held.member is not None
+        amount = Money(-held.balance, currency)
+        reference = references.get(held.member.number, "").strip()[:80]
+        entry = post(
+            actor=actor,
+            kind=EntryKind.PAYOUT,
+            legs=[
+                Leg.debit("owed_to_member", amount, held.member),
+                Leg.credit(account, amount),
+            ],
+            memo=reference,
+            member=held.member,
+            audit={"run": run.number, "method": method},
+        )
+        Payout.objects.create(
+            run=run,
+            member=held.member,
+            amount=amount.amount,
+            currency=currency,
+            reference=reference,
+            entry=entry,
+        )
+        total += amount.amount
+    run.total = total
+    run.save(update_fields=["total"])
+    return run
+
+
+# --- The solidarity fund -------------------------------------------------------------------
+
+
+def _fund_balance(currency: str) -> Money:
+    fund = account_for("solidarity_fund", currency)
+    return Money(books.natural(books.Kind.EQUITY, fund.balance), currency)
+
+
+@transaction.atomic
+def claim_support(*, actor: User, reason: str, amount: Money, details: str = "") -> SolidarityClaim:
+    """A member asks the solidarity fund for support; the details stay between them and those
+    who decide."""
+    membership = (
+        Membership.objects.filter(user=actor).exclude(status=Membership.Status.LEFT).first()
+    )
+    if membership is None:
+        raise NotAllowed("members_only", gettext_noop("Only members can claim support."))
+    rules = current_policy().policy.accounting.solidarity
+    if reason not in rules.reasons:
+        raise InvalidInput("bad_reason", gettext_noop("The fund does not cover this reason."))
+    amount = _books_amount(amount)
+    if len(details) > 2000:
+        raise InvalidInput("details_too_long", gettext_noop("The details are too long."))
+    claim = SolidarityClaim.objects.create(
+        member=membership,
+        reason=reason,
+        amount=amount.amount,
+        currency=amount.currency,
+        details=details.strip(),
+        submitted_at=timezone.now(),
+    )
+    record(
+        actor_id=actor.pk,
+        action="solidarity.claimed",
+        subject_type="solidarity_claim",
+        subject_id=claim.pk,
+        policy_version=current_policy().number,
+        after={"member": membership.number, "reason": reason, "amount": amount.amount},
+    )
+    return claim
+
+
+@transaction.atomic
+def decide_claim(*, actor: User, claim_id: int, approve: bool, note: str = "") -> SolidarityClaim:
+    """The board decides (a member vote, when the policy asks for one, comes with governance).
+    An approved claim is paid at once into what the co-op owes the member, within the policy's
+    limit on how much of the fund one claim may take."""
+    require_role(actor, Role.BOARD)
+    current = current_policy()
+    rules = current.policy.accounting.solidarity
+    if rules.decided_by != "board":
+        raise DomainError(
+            "decided_by_vote", gettext_noop("The policy says members decide claims by vote.")
+        )
+    claim = (
+        SolidarityClaim.objects.select_for_update()
+        .select_related("member")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if claim is None:
+        raise NotFound("not_found", gettext_noop("No such claim."))
+    if claim.status != SolidarityClaim.Status.PENDING:
+        raise DomainError("claim_decided", gettext_noop("This claim was already decided."))
+    if claim.member.user_id == actor.pk:
+        raise NotAllowed("own_claim", gettext_noop("Someone else must decide your own claim."))
+    now = timezone.now()
+    amount = Money(claim.amount, claim.currency)
+    if approve:
+        balance = _fund_balance(claim.currency)
+        limit = Money(
+            (balance.amount * rules.max_claim_percent_of_fund / 100).quantize(
+                quantum(claim.currency), ROUND_DOWN
+            ),
+            claim.currency,
+        )
+        if limit < amount:
+            raise DomainError(
+                "claim_over_limit",
+                gettext_noop("The fund can give at most %(limit)s for one claim now."),
+                limit=str(limit),
+            )
+        claim.entry = post(
+            actor=actor,
+            kind=EntryKind.SOLIDARITY_PAYMENT,
+            legs=[
+                Leg.debit("solidarity_fund", amount),
+                Leg.credit("owed_to_member", amount, claim.member),
+            ],
+            member=claim.member,
+            policy_version=current.number,
+            audit={"claim": claim.pk, "reason": claim.reason},
+        )
+    claim.status = SolidarityClaim.Status.PAID if approve else SolidarityClaim.Status.REFUSED
+    claim.decided_at = now
+    claim.decided_by = actor
+    claim.decision_note = note.strip()[:300]
+    claim.save(update_fields=["status", "decided_at", "decided_by", "decision_note", "entry"])
+    record(
+        actor_id=actor.pk,
+        action="solidarity.decided",
+        subject_type="solidarity_claim",
+        subject_id=claim.pk,
+        policy_version=current.number,
+        before={"status": "pending"},
+        after={"status": claim.status, "amount": amount.amount},
+    )
+    return claim
+
+
+# --- Closing a period and sharing its surplus ----------------------------------------------
+
+CLOSING_KINDS = (EntryKind.CLOSING, EntryKind.ALLOCATION, EntryKind.LOSS)
+
+
+def _natural_balance(purpose: str, currency: str, member: Membership | None = None) -> Money:
+    account = account_for(purpose, currency, member)
+    return Money(books.natural(books.spec(purpose).kind, account.balance), currency)
+
+
+def _result_legs(period: Period, currency: str) -> tuple[list[Leg], dict[str, Money]]:
+    """Legs that bring the period's income and expense accounts back to zero, and what each
+    account moved in the period (credits of income as positive amounts)."""
+    moved: dict[str, Decimal] = {
+        row["account__purpose"]: row["total"]
+        for row in Posting.objects.filter(
+            entry__period=period,
+            currency=currency,
+            account__kind__in=[books.Kind.INCOME, books.Kind.EXPENSE],
+        )
+        .values("account__purpose")
+        .annotate(total=Sum("amount"))
+    }
+    legs = [Leg(p, Money(-total, currency)) for p, total in sorted(moved.items()) if total]
+    return legs, {p: Money(-total, currency) for p, total in moved.items()}
+
+
+@transaction.atomic
+def close_period(*, actor: User, period_id: int) -> Period:
+    """Close a period that has ended: its result moves to equity, a surplus is shared by the
+    policy (reserve, funds, patronage dividends), a loss is charged to the reserve and the
+    capital accounts. Earlier periods close first; a closed period takes no more entries."""
+    require_role(actor, Role.BOARD)
+    period = Period.objects.select_for_update().filter(pk=period_id).first()
+    if period is None:
+        raise NotFound("not_found", gettext_noop("No such period."))
+    if period.status != Period.Status.OPEN:
+        raise DomainError("period_closed", gettext_noop("This period is already closed."))
+    if period.ends_on >= timezone.localdate():
+        raise DomainError(
+            "period_not_over", gettext_noop("A period can be closed only after it ends.")
+        )
+    if Period.objects.filter(starts_on__lt=period.starts_on, status=Period.Status.OPEN).exists():
+        raise DomainError("earlier_open", gettext_noop("Close the earlier periods first."))
+    current = current_policy()
+    currency = current.policy.currency
+    closing = period.closings + 1
+    legs, moved = _result_legs(period, currency)
+    zero = Money.zero(currency)
+    result = sum((leg.amount for leg in legs), start=zero)  # income credits are negative legs
+    summary: dict[str, object] = {"closing": closing, "result": result.amount}
+    if legs:
+        post(
+            actor=actor,
+            kind=EntryKind.CLOSING,
+            legs=[*legs, Leg.credit("period_result", result)] if not result.is_zero else legs,
+            on=period.ends_on,
+            policy_version=current.number,
+            standalone=False,
+        )
+    if result.amount > 0:
+        summary.update(_share_surplus(actor, period, closing, result, moved, current.number))
+    elif result.amount < 0:
+        summary.update(_charge_loss(actor, period, closing, -result, current.number))
+    period.status = Period.Status.CLOSED
+    period.closed_at = timezone.now()
+    period.closings = closing
+    period.allocation = plain(summary)
+    period.save(update_fields=["status", "closed_at", "closings", "allocation"])
+    record(
+        actor_id=actor.pk,
+        action="period.closed",
+        subject_type="period",
+        subject_id=period.starts_on.isoformat(),
+        policy_version=current.number,
+        before={"status": "open"},
+        after=summary,
+    )
+    return period
+
+
+def _share_surplus(
+    actor: User, period: Period, closing: int, result: Money, moved: dict[str, Money], version: int
+) -> dict[str, object]:
+    currency = result.currency
+    zero = Money.zero(currency)
+    deficit = -_natural_balance("period_result", currency) + result  # carried from before
+    absorbed = min(result, deficit) if deficit.amount > 0 else zero
+    to_share = result - absorbed
+    if to_share.is_zero:
+        return {"deficit_absorbed": absorbed.amount}
+    member_income = moved.get(books.MEMBER_BUSINESS_INCOME, zero)
+    other_income = sum(
+        (m for p, m in moved.items() if p in (books.NON_MEMBER_INCOME, "other_income")),
+        start=zero,
+    )
+    weights = [Fraction(max(m.amount, Decimal(0))) for m in (member_income, other_income)]
+    if not any(weights):
+        weights = [Fraction(0), Fraction(1)]
+    unit = quantum(currency)
+    member_units, other_units = apportion(int(to_share.amount / unit), weights)
+    member_surplus = Money(member_units * unit, currency)
+    non_member = Money(other_units * unit, currency)
+    legs = [Leg.debit("period_result", to_share)]
+    allocations: list[Allocation] = []
+    if member_surplus.is_zero:
+        legs.append(Leg.credit("reserve", non_member))
+        explanation: tuple[Line, ...] = ()
+    else:
+        rows = {
+            row.member_id: row
+            for row in Patronage.objects.filter(period=period).select_related("member")
+        }
+        shared = allocate_surplus(
+            rules=current_policy().policy.accounting.surplus,
+            member_surplus=member_surplus,
+            non_member_profit=non_member,
+            patronage={
+                pk: SurplusPatronage(row.hours, Money(row.revenue, currency))
+                for pk, row in rows.items()
+            },
+        )
+        explanation = shared.explanation
+        for purpose, amount in (
+            ("reserve", shared.reserve),
+            ("education_fund", shared.education),
+            ("solidarity_fund", shared.solidarity),
+        ):
+            if not amount.is_zero:
+                legs.append(Leg.credit(purpose, amount))
+        for pk, dividend in sorted(shared.dividends.items()):
+            member = rows[pk].member
+            if not dividend.cash.is_zero:
+                legs.append(Leg.credit("owed_to_member", dividend.cash, member))
+            if not dividend.retained.is_zero:
+                legs.append(Leg.credit("member_capital", dividend.retained, member))
+            allocations.append(
+                Allocation(
+                    period=period,
+                    member=member,
+                    closing=closing,
+                    hours=rows[pk].hours,
+                    revenue=rows[pk].revenue,
+                    dividend=dividend.dividend.amount,
+                    cash=dividend.cash.amount,
+                    retained=dividend.retained.amount,
+                    loss_charged=Decimal(0),
+                    currency=currency,
+                )
+            )
+    entry = post(
+        actor=actor,
+        kind=EntryKind.ALLOCATION,
+        legs=legs,
+        on=period.ends_on,
+        policy_version=version,
+        standalone=False,
+    )
+    for allocation in allocations:
+        allocation.entry = entry
+    Allocation.objects.bulk_create(allocations)
+    return {
+        "deficit_absorbed": absorbed.amount,
+        "member_surplus": member_surplus.amount,
+        "non_member_profit": non_member.amount,
+        "members_allocated": len(allocations),
+        "explanation": [[line.message, dict(line.params)] for line in explanation],
+    }
+
+
+def _charge_loss(
+    actor: User, period: Period, closing: int, loss: Money, version: int
+) -> dict[str, object]:
+    currency = loss.currency
+    capital: dict[int, Account] = {
+        account.member_id: account  # type: ignore[misc]  # member accounts have a member
+        for account in Account.objects.select_for_update()
+        .filter(purpose="member_capital", currency=currency, balance__lt=0)
+        .select_related("member")
+    }
+    charged = charge_loss(
+        rules=current_policy().policy.accounting.surplus,
+        loss=loss,
+        reserve_balance=max(_natural_balance("reserve", currency), Money.zero(currency)),
+        capital_balances={pk: Money(-a.balance, currency) for pk, a in capital.items()},
+    )
+    legs = [Leg.credit("period_result", loss - charged.uncovered)]
+    if not charged.from_reserve.is_zero:
+        legs.append(Leg.debit("reserve", charged.from_reserve))
+    for pk, amount in sorted(charged.from_capital.items()):
+        legs.append(Leg.debit("member_capital", amount, capital[pk].member))
+    summary: dict[str, object] = {
+        "loss": loss.amount,
+        "uncovered": charged.uncovered.amount,
+        "explanation": [[line.message, dict(line.params)] for line in charged.explanation],
+    }
+    if len(legs) < 2:
+        return summary
+    entry = post(
+        actor=actor,
+        kind=EntryKind.LOSS,
+        legs=legs,
+        on=period.ends_on,
+        policy_version=version,
+        standalone=False,
+    )
+    zero = Decimal(0)
+    Allocation.objects.bulk_create(
+        Allocation(
+            period=period,
+            member=capital[pk].member,
+            closing=closing,
+            hours=zero,
+            revenue=zero,
+            dividend=zero,
+            cash=zero,
+            retained=zero,
+            loss_charged=amount.amount,
+            currency=currency,
+            entry=entry,
+        )
+        for pk, amount in charged.from_capital.items()
+    )
+    return summary
+
+
+@transaction.atomic
+def reopen_period(*, actor: User, period_id: int, reason: str) -> Period:
+    """Undo the latest closing by reversing its entries, so the period can be corrected and
+    closed again; the next closing allocates afresh, never on top of the undone one. Refused
+    once cash from the closing has been paid out."""
+    require_role(actor, Role.BOARD)
+    if not reason.strip():
+        raise InvalidInput("reason_required", gettext_noop("Say why the period is reopened."))
+    period = Period.objects.select_for_update().filter(pk=period_id).first()
+    if period is None:
+        raise NotFound("not_found", gettext_noop("No such period."))
+    if period.status != Period.Status.CLOSED:
+        raise DomainError("period_open", gettext_noop("This period is open."))
+    if Period.objects.filter(starts_on__gt=period.starts_on, status=Period.Status.CLOSED).exists():
+        raise DomainError("later_closed", gettext_noop("Reopen the later periods first."))
+    live = list(period.allocations.filter(reversed=False).select_related("member"))
+    for allocation in live:
+        owed = -account_for("owed_to_member", allocation.currency, allocation.member).balance
+        if owed < allocation.cash:
+            raise DomainError(
+                "dividend_paid",
+                gettext_noop("Dividends of this closing were already paid out."),
+            )
+    period.status = Period.Status.OPEN
+    period.closed_at = None
+    period.save(update_fields=["status", "closed_at"])
+    undone = JournalEntry.objects.filter(period=period, kind__in=CLOSING_KINDS, reversed_by=None)
+    for entry in undone.prefetch_related("postings__account__member"):
+        post(
+            actor=actor,
+            kind=EntryKind.REVERSAL,
+            legs=[
+                Leg(p.account.purpose, -Money(p.amount, p.currency), p.account.member)
+                for p in entry.postings.all()
+            ],
+            memo=reason[:MAX_MEMO],
+            on=period.ends_on,
+            reverses=entry,
+            standalone=False,
+        )
+    period.allocations.filter(reversed=False).update(reversed=True)
+    record(
+        actor_id=actor.pk,
+        action="period.reopened",
+        subject_type="period",
+        subject_id=period.starts_on.isoformat(),
+        policy_version=current_policy().number,
+        before={"status": "closed", "closing": period.closings},
+        after={"status": "open"},
+    )
+    return period
