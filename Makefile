@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: install-dev
+bench: bench-directory bench-books
+
+bench-directory: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/run.py
+
+bench-books: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/books.py

@@ -31,6 +31,7 @@ from taawun.apikeys.idempotency import HEADER as IDEMPOTENCY_HEADER
 from taawun.apikeys.idempotency import MAX_KEY_LENGTH
 from taawun.coop.api import router as coop_router
 from taawun.domain.errors import DomainError
+from taawun.ledger.api import router as books_router
 from taawun.members.api import router as members_router
 from taawun.web.errors import explain, explain_validation
 
@@ -91,6 +92,7 @@ api = TaawunAPI(
 api.add_router("/", coop_router)
 api.add_router("/", members_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/books", books_router)
 
 
 def error(

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+from decimal import Decimal
+
 from django.db import transaction
+from django.utils import timezone
 
 from taawun.accounts.actions import create_account, grant_role
 from taawun.accounts.models import Role, User
 from taawun.coop.actions import found_coop
 from taawun.coop.selectors import current_policy
+from taawun.domain.money import Money
 from taawun.domain.policy import STANDARD_CLASS_NAMES, founding_policy
+from taawun.ledger import actions as books
+from taawun.ledger.models import Account, Period
 from taawun.members import actions as members
+from taawun.members.models import Membership
 
 DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret
 DEMO_DOMAIN = "demo.taawun.example"
@@ -124,3 +133,81 @@ def create_demo() -> None:
         members.apply_for_membership(
             actor=_account(handle, name), member_class=member_class, motivation=motivation
         )
+    create_demo_books(founder)
+
+
+EXPENSES = [
+    ("مواد تنظيف", "420.00"),
+    ("الخادم واسم النطاق", "95.00"),
+    ("تأمين العمال", "610.00"),
+    ("مواصلات", "280.00"),
+]
+
+
+def _work(founder: User, rng: random.Random, first: dt.date, last: dt.date, jobs: int) -> None:
+    """Jobs paid by customers, tips, expenses and a grant, spread over [first, last]."""
+    workers = list(
+        Membership.objects.filter(member_class="worker").exclude(status="left").order_by("number")
+    )
+    span = (last - first).days
+    for _ in range(jobs):
+        worker = rng.choice(workers)
+        hours = Decimal(rng.choice([2, 3, 4, 4, 6, 8]))
+        books.record_sale(
+            actor=founder,
+            worker_number=worker.number,
+            price=Money(hours * Decimal(45), "ILS"),
+            tip=Money(Decimal(rng.choice([0, 0, 10, 20])), "ILS"),
+            method=rng.choice(["cash", "bank", "wallet"]),
+            hours=hours,
+            on=first + dt.timedelta(days=rng.randint(0, span)),
+        )
+    for memo, amount in EXPENSES:
+        books.record_expense(
+            actor=founder,
+            amount=Money(Decimal(amount), "ILS"),
+            method="bank",
+            memo=memo,
+            on=first + dt.timedelta(days=rng.randint(0, span)),
+        )
+
+
+def create_demo_books(founder: User) -> None:
+    """Last year worked, closed and shared; this year under way; one claim on the fund."""
+    rng = random.Random(2026)  # the same demo every time
+    today = timezone.localdate()
+    last_year = dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
+    _work(founder, rng, *last_year, jobs=160)
+    books.record_other_income(
+        actor=founder,
+        amount=Money(Decimal("1500.00"), "ILS"),
+        method="bank",
+        memo="منحة تدريب من البلدية",
+        on=dt.date(today.year - 1, 6, 15),
+    )
+    for method in ("cash", "wallet"):  # the takings are paid into the bank before payday
+        held = Account.objects.get(purpose=method, member=None).balance
+        books.move_money(
+            actor=founder,
+            amount=Money(held, "ILS"),
+            from_method=method,
+            to_method="bank",
+            memo="إيداع في البنك",
+            on=last_year[1],
+        )
+    books.close_period(actor=founder, period_id=Period.objects.get(starts_on=last_year[0]).pk)
+    owed = Account.objects.filter(purpose="owed_to_member", balance__lt=0)
+    books.run_payouts(
+        actor=founder,
+        method="bank",
+        idempotency_key="demo-payout-1",
+        references={a.member.number: f"TR-{a.member.number:04d}" for a in owed if a.member},
+    )
+    _work(founder, rng, dt.date(today.year, 1, 1), today, jobs=140)
+    huda = User.objects.get(email=f"huda@{DEMO_DOMAIN}")
+    books.claim_support(
+        actor=huda,
+        reason="sickness",
+        amount=Money(Decimal("300.00"), "ILS"),
+        details="أسبوعان في البيت بعد عملية صغيرة.",
+    )

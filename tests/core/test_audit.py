@@ -59,7 +59,9 @@ def run_scenario(founder: User, make_account: Callable[..., User]) -> dict[str, 
     members.withdraw_notice(actor=omar, membership_id=omar_m.pk)
     members.give_notice(actor=omar, membership_id=omar_m.pk)
     members.sell_back(actor=founder, membership_id=omar_m.pk, waive_notice=True)
-    members.record_repayment(actor=founder, membership_id=omar_m.pk, method="cash")
+    members.record_repayment(
+        actor=founder, membership_id=omar_m.pk, method="bank", reference="REF-OMAR-1"
+    )
     c = members.apply_for_membership(actor=hind, member_class="user")
     members.refuse_application(
         actor=founder, application_id=c.pk, reason="Hind Salameh is not local"

@@ -127,12 +127,13 @@ def test_membership_life_from_application_to_rejoining(
 
     # pay two instalments: receipts 1 and 2, one capital entry each, balance exact
     clock.advance(days=1)
-    first = pay(founder, membership, 1)
-    second = pay(founder, membership, 2, method="bank", reference="  TX-991  ")
+    # into the mobile wallet, which later repays the member
+    first = pay(founder, membership, 1, method="wallet", reference="W-1")
+    second = pay(founder, membership, 2, method="wallet", reference="  TX-991  ")
     assert (first.receipt_number, second.receipt_number) == (1, 2)
     second.refresh_from_db()
     assert (second.method, second.reference, second.recorded_by, second.paid_at) == (
-        "bank",
+        "wallet",
         "TX-991",
         founder,
         START + dt.timedelta(days=1),

@@ -565,10 +565,15 @@ def test_give_notice_sell_back_and_repay(web, founder, make_member):
     assert "Repayments owed" in text(web.get(reverse("members:board")))
 
     repay = reverse("members:repay", args=[member.number])
+    before = snapshot()  # the member paid in cash: the wallet holds nothing to repay them with
     response = web.post(repay, {"method": "wallet", "reference": "W-17"})
+    assert response.status_code == 409
+    assert "There is not enough money in account 1020 for this" in text(response)
+    assert snapshot() == before
+    response = web.post(repay, {"method": "cash"})
     assert response.status_code == 302
     repayment.refresh_from_db()
-    assert (repayment.method, repayment.reference) == ("wallet", "W-17")
+    assert (repayment.method, repayment.reference) == ("cash", "")
     assert repayment.paid_at is not None
     before = snapshot()
     response = web.post(repay, {"method": "cash"})

@@ -216,9 +216,9 @@ def validate(policy: Policy) -> None:
     if policy.fees.coop_fee_percent + policy.fees.solidarity_percent > 100:
         raise InvalidInput(
             "fees_over_100",
-            gettext_noop("The co-op fee and the solidarity share add up to more than 100%%."),
+            gettext_noop("The co-op fee and the solidarity share together exceed the whole price."),
         )
-    _validate_surplus(policy.accounting.surplus)
+    validate_surplus(policy.accounting.surplus)
     ordinary = policy.governance.decisions["ordinary"]
     bylaw = policy.governance.decisions["bylaw_change"]
     if not bylaw.protected or bylaw.threshold_percent < ordinary.threshold_percent:
@@ -230,12 +230,15 @@ def validate(policy: Policy) -> None:
         )
 
 
-def _validate_surplus(rules: SurplusRules) -> None:
+def validate_surplus(rules: SurplusRules) -> None:
+    """The shares taken off the top leave something to share, and the reserve meets the law."""
     taken = rules.reserve_percent + rules.education_percent + rules.solidarity_percent
     if taken > 100:
         raise InvalidInput(
             "surplus_over_100",
-            gettext_noop("The reserve, education and solidarity shares add up to more than 100%%."),
+            gettext_noop(
+                "The reserve, education and solidarity shares together exceed the whole surplus."
+            ),
         )
     if rules.reserve_percent < rules.legal_reserve_floor_percent:
         raise InvalidInput(

@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import InvalidInput, gettext_noop
 from .money import Money, quantum, to_decimal
-from .policy import SurplusRules
+from .policy import SurplusRules, validate_surplus
 
 
 class SortableKey(Protocol):
@@ -173,12 +173,8 @@ def allocate_surplus(
             ),
             amount=str(non_member_profit),
         )
+    validate_surplus(rules)
     taken = rules.reserve_percent + rules.education_percent + rules.solidarity_percent
-    if taken > 100:
-        raise InvalidInput(
-            "surplus_over_100",
-            gettext_noop("The reserve, education and solidarity shares add up to more than 100%%."),
-        )
 
     def money(units: int) -> Money:
         return Money(units * quantum(currency), currency)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -39,6 +41,9 @@ from .models import (
 )
 
 MAX_MEMO = 200
+SHARE_KINDS = (EntryKind.SHARE_PAYMENT, EntryKind.SHARE_SELL_BACK, EntryKind.SHARE_REPAYMENT)
+# Payouts and fund payments left the co-op: money that comes back is a new entry, not an undo.
+REVERSIBLE_KINDS = (EntryKind.SALE, EntryKind.EXPENSE, EntryKind.OTHER_INCOME)
 
 
 @dataclass(frozen=True)
@@ -78,29 +83,40 @@ def period_for(day: dt.date) -> Period:
         return found
 
 
-def account_for(purpose: str, currency: str, member: Membership | None = None) -> Account:
-    spec = books.spec(purpose)
-    if spec.per_member != (member is not None):
+def _check_member(purpose: str, member: Membership | None) -> None:
+    if books.spec(purpose).per_member != (member is not None):
         raise InvalidInput(
             "account_member",
             gettext_noop("The account %(purpose)s is kept per member."),
             purpose=purpose,
         )
+
+
+def _new_account(purpose: str, currency: str, member: Membership | None) -> Account:
+    spec = books.spec(purpose)
+    return Account(
+        purpose=purpose,
+        member=member,
+        currency=currency,
+        kind=spec.kind.value,
+        code=f"{spec.code}-{member.number:04d}" if member is not None else spec.code,
+        balance=Decimal(0),
+        opened_on=timezone.localdate(),
+    )
+
+
+def account_for(purpose: str, currency: str, member: Membership | None = None) -> Account:
+    """The account of ``purpose`` (the member's own for per-member purposes), opened on first
+    use."""
+    _check_member(purpose, member)
     found = Account.objects.filter(purpose=purpose, currency=currency, member=member).first()
     if found is not None:
         return found
-    code = f"{spec.code}-{member.number:04d}" if member is not None else spec.code
     try:
         with transaction.atomic():
-            return Account.objects.create(
-                purpose=purpose,
-                member=member,
-                currency=currency,
-                kind=spec.kind.value,
-                code=code,
-                balance=Decimal(0),
-                opened_on=timezone.localdate(),
-            )
+            account = _new_account(purpose, currency, member)
+            account.save()
+            return account
     except IntegrityError:  # opened by a concurrent posting
         return Account.objects.get(purpose=purpose, currency=currency, member=member)
 
@@ -112,7 +128,141 @@ def open_books(currency: str) -> None:
             account_for(spec.purpose, currency)
 
 
-_ADD_TO_BALANCE = "UPDATE ledger_account SET balance = balance + %s WHERE id = %s RETURNING balance"
+def _lock_accounts(currency: str) -> None:
+    """Lock every account of the books in id order, for an operation that posts several
+    entries (a payout run, a closing) after locking its period. post() locks one entry's
+    accounts in id order and then draws the journal number; an operation that drew a number
+    for its first entry and only then locked the next entry's accounts could deadlock with a
+    single posting that holds those accounts and waits for the journal number."""
+    list(
+        Account.objects.select_for_update()
+        .filter(currency=currency)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+BALANCE_PLACES = Decimal("0.001")  # money_field's decimal places
+CHUNK = 2000  # accounts per statement: well under both databases' limit on parameters
+
+# Lock the accounts in id order (the one lock order), then add each delta: one round trip.
+_ADD_TO_BALANCES_POSTGRES = """
+WITH locked AS (
+    SELECT id FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
+)
+UPDATE ledger_account AS a SET balance = a.balance + v.delta
+FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::numeric[]) AS delta) AS v
+WHERE a.id = v.id AND a.id IN (SELECT id FROM locked)
+RETURNING a.id, a.balance
+"""
+# SQLite locks the whole database for a writer, so no row order matters; it does decimal
+# arithmetic in floats, and rounding each new balance to the field's places keeps it the
+# nearest float to the exact amount, so errors never add up and a settled account is exactly
+# zero (``balance < 0`` picks the accounts a payout run pays).
+_ADD_TO_BALANCE_SQLITE = (
+    "UPDATE ledger_account SET balance = ROUND(balance + %s, 3) WHERE id = %s RETURNING id, balance"
+)
+
+
+AccountKey = tuple[str, str, int | None]  # purpose, currency, member id
+
+
+def _key(leg: Leg) -> AccountKey:
+    return leg.purpose, leg.amount.currency, leg.member.pk if leg.member else None
+
+
+def _accounts(legs: list[Leg]) -> list[Account]:
+    """Each leg's account, in a few queries whatever the number of legs; missing per-member
+    accounts are opened on the way."""
+    wanted = {_key(leg) for leg in legs}
+    found: dict[AccountKey, Account] = {}
+    shared = {(purpose, currency) for purpose, currency, member_id in wanted if member_id is None}
+    if shared:
+        for account in Account.objects.filter(
+            purpose__in={purpose for purpose, _currency in shared},
+            currency__in={currency for _purpose, currency in shared},
+            member__isnull=True,
+        ):
+            found[account.purpose, account.currency, None] = account
+    by_group: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for purpose, currency, member_id in wanted:
+        if member_id is not None:
+            by_group[purpose, currency].append(member_id)
+    for (purpose, currency), member_ids in by_group.items():
+        for start in range(0, len(member_ids), CHUNK):
+            for account in Account.objects.filter(
+                purpose=purpose, currency=currency, member_id__in=member_ids[start : start + CHUNK]
+            ):
+                found[purpose, currency, account.member_id] = account
+    missing = {_key(leg): leg for leg in legs if _key(leg) not in found}
+    if len(missing) == 1:
+        leg = next(iter(missing.values()))
+        found[_key(leg)] = account_for(leg.purpose, leg.amount.currency, leg.member)
+    elif missing:  # a closing that credits many members for the first time: open them at once
+        for leg in missing.values():
+            _check_member(leg.purpose, leg.member)
+        Account.objects.bulk_create(
+            [
+                _new_account(leg.purpose, leg.amount.currency, leg.member)
+                for leg in missing.values()
+            ],
+            ignore_conflicts=True,
+        )
+        return _accounts(legs)
+    return [found[_key(leg)] for leg in legs]
+
+
+def _add_to_balances(deltas: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Add each delta to its account's balance under the account's row lock; the new balances."""
+    ids = sorted(deltas)
+    balances: dict[int, Decimal] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                cursor.execute(
+                    _ADD_TO_BALANCES_POSTGRES, [chunk, chunk, [deltas[i] for i in chunk]]
+                )
+                balances.update(cursor.fetchall())
+        else:
+            for account_id in ids:
+                cursor.execute(_ADD_TO_BALANCE_SQLITE, [deltas[account_id], account_id])
+                found_id, balance = cursor.fetchone()
+                balances[found_id] = Decimal(str(balance)).quantize(BALANCE_PLACES)
+    return balances
+
+
+def _refuse_overdrawn(accounts: list[Account], balances: dict[int, Decimal]) -> None:
+    """Money the co-op does not have cannot leave it: cash, bank and wallet never go below
+    zero."""
+    for account in accounts:
+        if account.purpose in books.PAYMENT_ACCOUNTS.values() and balances[account.pk] < 0:
+            raise DomainError(
+                "insufficient_funds",
+                gettext_noop(
+                    "There is not enough money in account %(code)s for this: it would be "
+                    "%(balance)s."
+                ),
+                code=account.code,
+                balance=str(Money(balances[account.pk], account.currency)),
+            )
+
+
+def _open_period(day: dt.date) -> Period:
+    """The period of ``day``, locked against a concurrent closing, and refused if closed."""
+    period = Period.objects.select_for_update().filter(starts_on__lte=day, ends_on__gte=day).first()
+    if period is None:
+        period = Period.objects.select_for_update().get(pk=period_for(day).pk)
+    if period.status != Period.Status.OPEN:
+        raise DomainError(
+            "period_closed",
+            gettext_noop(
+                "The period from %(start)s to %(end)s is closed: correct it in an open period."
+            ),
+            start=period.starts_on.isoformat(),
+            end=period.ends_on.isoformat(),
+        )
+    return period
 
 
 def post(
@@ -136,9 +286,10 @@ def post(
     audit entry; one posted as part of another operation (a share payment) does not, and that
     operation's entry names the journal number instead.
 
-    Refuses an unbalanced entry, a zero line, or a date in a closed period. Account rows are
-    updated in id order (their row locks are the serialisation point on PostgreSQL), then the
-    journal number is drawn, then the audit entry written: the project's one lock order.
+    Refuses an unbalanced entry, a zero line, a date in a closed period, or taking cash, bank
+    or wallet below zero. Account rows are locked in id order (their row locks are the
+    serialisation point on PostgreSQL), then the journal number is drawn, then the audit entry
+    written: the project's one lock order.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("post() runs inside the action's transaction")
@@ -147,19 +298,18 @@ def post(
     if len(memo) > MAX_MEMO:
         raise InvalidInput("memo_too_long", gettext_noop("The memo is too long."))
     day = on or timezone.localdate()
-    period = Period.objects.select_for_update().get(pk=period_for(day).pk)
-    if period.status != Period.Status.OPEN:
-        raise DomainError(
-            "period_closed",
-            gettext_noop("The period %(period)s is closed: correct it in an open period."),
-            period=str(period),
-        )
-    accounts = [account_for(leg.purpose, leg.amount.currency, leg.member) for leg in legs]
+    period = _open_period(day)
+    accounts = _accounts(legs)
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for account, leg in zip(accounts, legs, strict=True):
+        deltas[account.pk] += leg.amount.amount
+    finals = _add_to_balances(deltas)
+    _refuse_overdrawn(accounts, finals)
+    running = {pk: finals[pk] - delta for pk, delta in deltas.items()}
     balances: dict[int, Decimal] = {}
-    with connection.cursor() as cursor:
-        for index in sorted(range(len(legs)), key=lambda i: accounts[i].pk):
-            cursor.execute(_ADD_TO_BALANCE, [legs[index].amount.amount, accounts[index].pk])
-            balances[index] = cursor.fetchone()[0]
+    for index, (account, leg) in enumerate(zip(accounts, legs, strict=True)):
+        running[account.pk] += leg.amount.amount
+        balances[index] = running[account.pk]
     version = policy_version if policy_version is not None else current_policy().number
     entry = JournalEntry.objects.create(
         number=next_number("journal"),
@@ -206,6 +356,52 @@ def post(
     return entry
 
 
+def scoped_key(actor: User, key: str | None) -> str | None:
+    """A retry key as stored: one person's keys never meet another's. None when no (or an
+    over-long) key is given."""
+    key = (key or "").strip()
+    if not key or len(key) > 100:
+        return None
+    return f"{actor.pk}:{key}"
+
+
+def _earlier(key: str | None, kind: EntryKind, amount: Money) -> JournalEntry | None:
+    """The entry an earlier send of the same request made; the same key for another request
+    is refused."""
+    if key is None:
+        return None
+    done = JournalEntry.objects.filter(idempotency_key=key).first()
+    if done is None:
+        return None
+    moved = sum((p.amount for p in done.postings.all() if p.amount > 0), start=Decimal(0))
+    if done.kind != kind or moved != amount.amount:
+        raise DomainError(
+            "idempotency_conflict",
+            gettext_noop("This key was already used for a different request."),
+        )
+    return done
+
+
+def _once(
+    key: str | None, kind: EntryKind, amount: Money, make: Callable[[], JournalEntry]
+) -> JournalEntry:
+    """``make()`` the entry unless a request with this key made it already (a form sent
+    twice, a retried call), also when both arrive at once."""
+    earlier = _earlier(key, kind, amount)
+    if earlier is not None:
+        return earlier
+    if key is None:
+        return make()
+    try:
+        with transaction.atomic():  # a savepoint, so a clash of keys can be answered
+            return make()
+    except IntegrityError:
+        earlier = _earlier(key, kind, amount)
+        if earlier is None:
+            raise
+        return earlier
+
+
 def payment_account(method: str) -> str:
     if method not in PaymentMethod.values:
         raise InvalidInput(
@@ -233,13 +429,23 @@ def reverse_entry(*, actor: User, number: int, reason: str) -> JournalEntry:
         raise DomainError("already_reversed", gettext_noop("This entry was already reversed."))
     if original.kind in (EntryKind.CLOSING, EntryKind.ALLOCATION, EntryKind.LOSS):
         raise DomainError("reopen_instead", gettext_noop("Reopen the period to undo its closing."))
+    if original.kind in SHARE_KINDS:  # the members' capital accounts would no longer reconcile
+        raise DomainError(
+            "member_register",
+            gettext_noop("Share capital is corrected in the member register, not reversed."),
+        )
+    if original.kind not in REVERSIBLE_KINDS:
+        raise DomainError(
+            "not_reversible",
+            gettext_noop(
+                "Only customer payments for work, expenses and other income can be reversed."
+            ),
+        )
     legs = [
         Leg(p.account.purpose, -Money(p.amount, p.currency), p.account.member)
         for p in original.postings.select_related("account__member")
     ]
-    if original.kind == EntryKind.SALE and original.member is not None:
-        _count_patronage(original.member, original.period, -original.hours, _sale_revenue(original))
-    return post(
+    entry = post(
         actor=actor,
         kind=EntryKind.REVERSAL,
         legs=legs,
@@ -248,6 +454,11 @@ def reverse_entry(*, actor: User, number: int, reason: str) -> JournalEntry:
         reverses=original,
         audit={"reverses": original.number},
     )
+    if original.kind == EntryKind.SALE and original.member is not None:
+        # The work is taken off the patronage of the period the correction falls in: a closed
+        # period's figures stay as they were shared.
+        _count_patronage(original.member, entry.period, -original.hours, -_sale_revenue(original))
+    return entry
 
 
 # --- Work paid by customers ----------------------------------------------------------------
@@ -259,15 +470,21 @@ def _sale_revenue(entry: JournalEntry) -> Money:
     return Money(-owed.amount, owed.currency)
 
 
+_ADD_PATRONAGE = """
+INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (period_id, member_id) DO UPDATE
+SET hours = ROUND(ledger_patronage.hours + excluded.hours, 2),
+    revenue = ROUND(ledger_patronage.revenue + excluded.revenue, 3)
+"""  # ROUND: SQLite adds decimals as floats
+
+
 def _count_patronage(member: Membership, period: Period, hours: Decimal, revenue: Money) -> None:
-    row, _ = Patronage.objects.select_for_update().get_or_create(
-        period=period,
-        member=member,
-        defaults={"hours": Decimal(0), "revenue": Decimal(0), "currency": revenue.currency},
-    )
-    row.hours += hours
-    row.revenue += revenue.amount
-    row.save(update_fields=["hours", "revenue"])
+    """Add work to the member's patronage in the period, in one statement (an upsert)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADD_PATRONAGE, [period.pk, member.pk, hours, revenue.amount, revenue.currency]
+        )
 
 
 @transaction.atomic
@@ -287,10 +504,11 @@ def record_sale(
     owed to the worker, the fee is the co-op's income, the solidarity share goes to the fund and
     any tax is held for the tax office. The hours count towards the worker's patronage."""
     require_role(actor, Role.BOARD)
+    idempotency_key = scoped_key(actor, idempotency_key)
     if idempotency_key:
         done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
         if done is not None:
-            return done, _replayed_breakdown(done, price, tip)
+            return done, _replayed_breakdown(done, worker_number, price, tip)
     current = current_policy()
     policy = current.policy
     if price.currency != policy.currency:
@@ -301,8 +519,8 @@ def record_sale(
         )
     if hours < 0 or hours > 24 * 31:
         raise InvalidInput("bad_hours", gettext_noop("Hours must be between 0 and 744."))
-    worker = (
-        Membership.objects.select_for_update(of=("self",))
+    worker = (  # NO KEY UPDATE: rows that refer to the member (a payout) can still be written
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .filter(number=worker_number)
         .exclude(status=Membership.Status.LEFT)
         .first()
@@ -323,24 +541,41 @@ def record_sale(
     ):
         if not amount.is_zero:
             legs.append(Leg.credit(purpose, amount))
-    entry = post(
-        actor=actor,
-        kind=EntryKind.SALE,
-        legs=legs,
-        memo=memo,
-        on=on,
-        member=worker,
-        hours=hours,
-        idempotency_key=idempotency_key or None,
-        policy_version=current.number,
-        audit={"hours": hours, "method": method},
-    )
+
+    def post_sale() -> JournalEntry:
+        return post(
+            actor=actor,
+            kind=EntryKind.SALE,
+            legs=legs,
+            memo=memo,
+            on=on,
+            member=worker,
+            hours=hours,
+            idempotency_key=idempotency_key or None,
+            policy_version=current.number,
+            audit={"hours": hours, "method": method},
+        )
+
+    if not idempotency_key:
+        entry = post_sale()
+    else:
+        try:
+            with transaction.atomic():  # a savepoint, so a clash of keys can be answered
+                entry = post_sale()
+        except IntegrityError:  # the same key, recorded meanwhile by a concurrent retry
+            done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if done is None:
+                raise
+            return done, _replayed_breakdown(done, worker_number, price, tip)
     _count_patronage(worker, entry.period, hours, parts.worker_total)
     return entry, parts
 
 
-def _replayed_breakdown(entry: JournalEntry, price: Money, tip: Money) -> Breakdown:
-    """A retried sale with the same key returns the first one; different figures are refused."""
+def _replayed_breakdown(
+    entry: JournalEntry, worker_number: int, price: Money, tip: Money
+) -> Breakdown:
+    """A retried sale with the same key returns the first one; different figures (or another
+    worker) are refused."""
     parts = breakdown(
         price=price,
         tip=tip,
@@ -348,7 +583,13 @@ def _replayed_breakdown(entry: JournalEntry, price: Money, tip: Money) -> Breakd
         policy_version=entry.policy_version,
     )
     paid = sum((p.amount for p in entry.postings.all() if p.amount > 0), start=Decimal(0))
-    if entry.kind != EntryKind.SALE or paid != parts.total_paid.amount:
+    if (
+        entry.kind != EntryKind.SALE
+        or entry.member is None
+        or entry.member.number != worker_number
+        or paid != parts.total_paid.amount
+        or _sale_revenue(entry) != parts.worker_total
+    ):
         raise DomainError(
             "idempotency_conflict",
             gettext_noop("This key was already used for a different request."),
@@ -374,24 +615,42 @@ def _books_amount(amount: Money) -> Money:
 
 @transaction.atomic
 def record_expense(
-    *, actor: User, amount: Money, method: str, memo: str, on: dt.date | None = None
+    *,
+    actor: User,
+    amount: Money,
+    method: str,
+    memo: str,
+    on: dt.date | None = None,
+    idempotency_key: str | None = None,
 ) -> JournalEntry:
     require_role(actor, Role.BOARD)
     if not memo.strip():
         raise InvalidInput("memo_required", gettext_noop("Say what the money was spent on."))
     amount = _books_amount(amount)
-    return post(
-        actor=actor,
-        kind=EntryKind.EXPENSE,
-        legs=[Leg.debit("expenses", amount), Leg.credit(payment_account(method), amount)],
-        memo=memo,
-        on=on,
+    return _once(
+        scoped_key(actor, idempotency_key),
+        EntryKind.EXPENSE,
+        amount,
+        lambda: post(
+            actor=actor,
+            kind=EntryKind.EXPENSE,
+            legs=[Leg.debit("expenses", amount), Leg.credit(payment_account(method), amount)],
+            memo=memo,
+            on=on,
+            idempotency_key=scoped_key(actor, idempotency_key),
+        ),
     )
 
 
 @transaction.atomic
 def record_other_income(
-    *, actor: User, amount: Money, method: str, memo: str, on: dt.date | None = None
+    *,
+    actor: User,
+    amount: Money,
+    method: str,
+    memo: str,
+    on: dt.date | None = None,
+    idempotency_key: str | None = None,
 ) -> JournalEntry:
     """Money that is not members' work (a grant, interest): not patronage, so at the period's
     close it goes to the indivisible reserve."""
@@ -399,12 +658,50 @@ def record_other_income(
     if not memo.strip():
         raise InvalidInput("memo_required", gettext_noop("Say where the money came from."))
     amount = _books_amount(amount)
-    return post(
-        actor=actor,
-        kind=EntryKind.OTHER_INCOME,
-        legs=[Leg.debit(payment_account(method), amount), Leg.credit("other_income", amount)],
-        memo=memo,
-        on=on,
+    return _once(
+        scoped_key(actor, idempotency_key),
+        EntryKind.OTHER_INCOME,
+        amount,
+        lambda: post(
+            actor=actor,
+            kind=EntryKind.OTHER_INCOME,
+            legs=[Leg.debit(payment_account(method), amount), Leg.credit("other_income", amount)],
+            memo=memo,
+            on=on,
+            idempotency_key=scoped_key(actor, idempotency_key),
+        ),
+    )
+
+
+@transaction.atomic
+def move_money(
+    *,
+    actor: User,
+    amount: Money,
+    from_method: str,
+    to_method: str,
+    memo: str = "",
+    on: dt.date | None = None,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Cash paid into the bank, a wallet emptied into it: the co-op's money changes place."""
+    require_role(actor, Role.BOARD)
+    source, target = payment_account(from_method), payment_account(to_method)
+    if source == target:
+        raise InvalidInput("same_account", gettext_noop("Choose two different accounts."))
+    amount = _books_amount(amount)
+    return _once(
+        scoped_key(actor, idempotency_key),
+        EntryKind.TRANSFER,
+        amount,
+        lambda: post(
+            actor=actor,
+            kind=EntryKind.TRANSFER,
+            legs=[Leg.debit(target, amount), Leg.credit(source, amount)],
+            memo=memo,
+            on=on,
+            idempotency_key=scoped_key(actor, idempotency_key),
+        ),
     )
 
 
@@ -418,13 +715,16 @@ def run_payouts(
     """Pay every member what the co-op owes them now, by one method. Balances are read under
     their row locks, so two runs at once pay once; the same key returns the first run."""
     require_role(actor, Role.BOARD)
-    key = idempotency_key.strip()
-    if not key or len(key) > 120:
+    key = scoped_key(actor, idempotency_key)
+    if not key:
         raise InvalidInput(
-            "bad_key", gettext_noop("A payout run needs a key of 1 to 120 characters.")
+            "bad_key", gettext_noop("A payout run needs a key of 1 to 100 characters.")
         )
     account = payment_account(method)
-    done = PayoutRun.objects.filter(idempotency_key=key).first()
+    currency = current_policy().policy.currency
+    Period.objects.select_for_update().get(pk=period_for(timezone.localdate()).pk)
+    _lock_accounts(currency)
+    done = PayoutRun.objects.filter(idempotency_key=key).first()  # looked up under the locks
     if done is not None:
         if done.method != method:
             raise DomainError(
@@ -433,10 +733,8 @@ def run_payouts(
             )
         return done
     references = references or {}
-    currency = current_policy().policy.currency
     owed = list(
-        Account.objects.select_for_update()
-        .filter(purpose="owed_to_member", currency=currency, balance__lt=0)
+        Account.objects.filter(purpose="owed_to_member", currency=currency, balance__lt=0)
         .select_related("member")
         .order_by("pk")
     )
@@ -546,7 +844,7 @@ def decide_claim(*, actor: User, claim_id: int, approve: bool, note: str = "") -
             "decided_by_vote", gettext_noop("The policy says members decide claims by vote.")
         )
     claim = (
-        SolidarityClaim.objects.select_for_update()
+        SolidarityClaim.objects.select_for_update(of=("self",))
         .select_related("member")
         .filter(pk=claim_id)
         .first()
@@ -615,7 +913,8 @@ def _result_legs(period: Period, currency: str) -> tuple[list[Leg], dict[str, Mo
     """Legs that bring the period's income and expense accounts back to zero, and what each
     account moved in the period (credits of income as positive amounts)."""
     moved: dict[str, Decimal] = {
-        row["account__purpose"]: row["total"]
+        # SQLite sums decimals as floats: back to the currency's minor unit, exact again
+        row["account__purpose"]: Decimal(row["total"]).quantize(quantum(currency))
         for row in Posting.objects.filter(
             entry__period=period,
             currency=currency,
@@ -647,6 +946,7 @@ def close_period(*, actor: User, period_id: int) -> Period:
         raise DomainError("earlier_open", gettext_noop("Close the earlier periods first."))
     current = current_policy()
     currency = current.policy.currency
+    _lock_accounts(currency)
     closing = period.closings + 1
     legs, moved = _result_legs(period, currency)
     zero = Money.zero(currency)
@@ -777,7 +1077,7 @@ def _charge_loss(
     currency = loss.currency
     capital: dict[int, Account] = {
         account.member_id: account  # type: ignore[misc]  # member accounts have a member
-        for account in Account.objects.select_for_update()
+        for account in Account.objects.select_for_update(of=("self",))
         .filter(purpose="member_capital", currency=currency, balance__lt=0)
         .select_related("member")
     }
@@ -842,14 +1142,19 @@ def reopen_period(*, actor: User, period_id: int, reason: str) -> Period:
         raise DomainError("period_open", gettext_noop("This period is open."))
     if Period.objects.filter(starts_on__gt=period.starts_on, status=Period.Status.CLOSED).exists():
         raise DomainError("later_closed", gettext_noop("Reopen the later periods first."))
-    live = list(period.allocations.filter(reversed=False).select_related("member"))
+    live = list(period.allocations.filter(reversed=False).select_related("entry"))
     for allocation in live:
-        owed = -account_for("owed_to_member", allocation.currency, allocation.member).balance
-        if owed < allocation.cash:
+        # A run pays a member's whole owed balance, dividend included; a member who owes the
+        # co-op more than the dividend is not paid, so the dividend is still there to undo.
+        paid = Payout.objects.filter(
+            member_id=allocation.member_id, entry__number__gt=allocation.entry.number
+        )
+        if allocation.cash and paid.exists():
             raise DomainError(
                 "dividend_paid",
                 gettext_noop("Dividends of this closing were already paid out."),
             )
+    _lock_accounts(current_policy().policy.currency)
     period.status = Period.Status.OPEN
     period.closed_at = None
     period.save(update_fields=["status", "closed_at"])

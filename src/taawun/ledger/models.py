@@ -97,6 +97,7 @@ class EntryKind(models.TextChoices):
     EXPENSE = "expense", _("expense")
     OTHER_INCOME = "other_income", _("other income")
     PAYOUT = "payout", _("payout")
+    TRANSFER = "transfer", _("money moved between cash, bank and wallet")
     SOLIDARITY_PAYMENT = "solidarity_payment", _("solidarity fund payment")
     CLOSING = "closing", _("period closing")
     ALLOCATION = "allocation", _("surplus allocation")
@@ -177,7 +178,11 @@ class Posting(AppendOnly):
         constraints = [
             models.CheckConstraint(condition=~models.Q(amount=0), name="posting_not_zero")
         ]
-        indexes = [models.Index(fields=["account", "-id"], name="posting_account_recent")]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="posting_account_recent"),
+            # Lets the database check an entry once, at its last posting (migration 0003).
+            models.Index(fields=["entry", "id"], name="posting_entry_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {self.amount} {self.currency}"

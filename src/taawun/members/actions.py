@@ -353,8 +353,9 @@ def record_instalment_payment(
 
 
 def _locked_membership(membership_id: int) -> Membership:
+    # NO KEY: rows of the books that point at the member (their accounts) may still be written.
     membership = (
-        Membership.objects.select_for_update(of=("self",))
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("user")
         .filter(pk=membership_id)
         .first()

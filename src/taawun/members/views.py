@@ -3,9 +3,6 @@ re-renders the page with the refusal explained. Reads go through ``selectors``."
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from taawun.accounts.models import Role, User
+from taawun.accounts.models import Role
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
-from taawun.domain.errors import DomainError, NotAllowed, NotFound
 from taawun.domain.shares import allowed_operations
-from taawun.web.errors import explain, refusals
+from taawun.web.errors import refusals
+from taawun.web.flow import board_desk, person, posted, run_action
 from taawun.web.pagecache import shared_page
 
 from . import actions, selectors
@@ -38,41 +35,6 @@ from .forms import (
     TransferForm,
 )
 from .models import Application, Membership, Profile
-
-View = Callable[..., HttpResponse]
-
-
-def board_desk(view: View) -> View:
-    """Signed in, and on the board (403 otherwise)."""
-
-    @wraps(view)
-    def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        require_role(_user(request), Role.BOARD)
-        return view(request, *args, **kwargs)
-
-    return login_required(refusals(check))
-
-
-def _run(form: forms.BaseForm, action: Callable[..., Any], **kwargs: Any) -> tuple[Any, int]:
-    """Call one action; a refusal (other than a missing role) becomes the form's error."""
-    try:
-        return action(**kwargs), 200
-    except NotAllowed:
-        raise
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        form.add_error(None, explain(exc))
-        return None, exc.status
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in person (the views that call this are behind ``login_required``)."""
-    return cast(User, request.user)
-
-
-def _data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -94,7 +56,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     filters = {"member_class": "", "name": ""}
     if form.is_valid():
         filters = {key: form.cleaned_data[key].strip() for key in filters}
-    viewer = _user(request) if request.user.is_authenticated else None
+    viewer = person(request) if request.user.is_authenticated else None
     listing = selectors.directory(viewer, page=_page_number(request), **filters)
     return render(
         request,
@@ -115,15 +77,15 @@ def directory(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @refusals
 def apply(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = person(request)
     if selectors.membership_of(user) is not None:
         return redirect("members:mine")
-    form = ApplicationForm(_data(request), policy=current_policy().policy)
+    form = ApplicationForm(posted(request), policy=current_policy().policy)
     status = 200
     if form.is_bound:
         status = 400
         if form.is_valid():
-            application, status = _run(
+            application, status = run_action(
                 form, actions.apply_for_membership, actor=user, **form.cleaned_data
             )
             if application is not None:
@@ -142,10 +104,10 @@ def apply(request: HttpRequest) -> HttpResponse:
 @require_POST
 @refusals
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    selectors.access_application_or_404(_user(request), pk)
+    selectors.access_application_or_404(person(request), pk)
     form = forms.Form(request.POST)
-    result, status = _run(
-        form, actions.withdraw_application, actor=_user(request), application_id=pk
+    result, status = run_action(
+        form, actions.withdraw_application, actor=person(request), application_id=pk
     )
     if result is not None:
         messages.success(request, _("Your application has been withdrawn."))
@@ -156,7 +118,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_mine(
     request: HttpRequest, *, error_form: forms.BaseForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = _user(request)
+    user = person(request)
     current = current_policy()
     membership = selectors.own_membership(user)
     account = selectors.member_account(user, membership) if membership else None
@@ -185,11 +147,11 @@ def mine(request: HttpRequest) -> HttpResponse:
 @refusals
 def notice(request: HttpRequest) -> HttpResponse:
     """Give notice (after a confirmation page, which works without JavaScript) or withdraw it."""
-    membership = selectors.membership_of(_user(request))
+    membership = selectors.membership_of(person(request))
     if membership is None:
         raise Http404
     leaving = membership.status == Membership.Status.LEAVING
-    form = NoticeForm(_data(request), initial={"operation": "withdraw" if leaving else "give"})
+    form = NoticeForm(posted(request), initial={"operation": "withdraw" if leaving else "give"})
     status = 200
     if form.is_bound:
         status = 400
@@ -198,8 +160,8 @@ def notice(request: HttpRequest) -> HttpResponse:
             status = 200
             if operation == "withdraw" or form.cleaned_data["confirm"]:
                 action = actions.give_notice if operation == "give" else actions.withdraw_notice
-                result, status = _run(
-                    form, action, actor=_user(request), membership_id=membership.pk
+                result, status = run_action(
+                    form, action, actor=person(request), membership_id=membership.pk
                 )
                 if result is not None:
                     if operation == "give":
@@ -227,14 +189,16 @@ def notice(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @refusals
 def profile(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = person(request)
     instance = selectors.profile_of(user) or Profile(user=user, display_name=user.get_full_name())
-    form = ProfileForm(_data(request), instance=instance)
+    form = ProfileForm(posted(request), instance=instance)
     status = 200
     if form.is_bound:
         status = 400
         if form.is_valid():
-            result, status = _run(form, actions.update_profile, actor=user, **form.cleaned_data)
+            result, status = run_action(
+                form, actions.update_profile, actor=user, **form.cleaned_data
+            )
             if result is not None:
                 messages.success(request, _("Your profile has been saved."))
                 return redirect("members:mine")
@@ -247,7 +211,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 @board_desk
 def board(request: HttpRequest) -> HttpResponse:
-    viewer = _user(request)
+    viewer = person(request)
     lookup = LookupForm(request.GET if "number" in request.GET else None)
     status = 200
     if lookup.is_bound:
@@ -279,7 +243,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @board_desk
 def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    application = selectors.access_application_or_404(_user(request), pk)
+    application = selectors.access_application_or_404(person(request), pk)
     decision = request.POST.get("decision") if request.method == "POST" else None
     approve_form = ApproveForm(request.POST if decision == "approve" else None)
     refuse_form = RefuseForm(request.POST if decision == "refuse" else None)
@@ -287,18 +251,18 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if decision == "approve" and approve_form.is_valid():
-            membership, status = _run(
-                approve_form, actions.approve_application, actor=_user(request), application_id=pk
+            membership, status = run_action(
+                approve_form, actions.approve_application, actor=person(request), application_id=pk
             )
             if membership is not None:
                 message = _("Application approved: member number %(number)s.")
                 messages.success(request, message % {"number": membership.number})
                 return redirect("members:member", number=membership.number)
         elif decision == "refuse" and refuse_form.is_valid():
-            refused, status = _run(
+            refused, status = run_action(
                 refuse_form,
                 actions.refuse_application,
-                actor=_user(request),
+                actor=person(request),
                 application_id=pk,
                 reason=refuse_form.cleaned_data["reason"],
             )
@@ -328,7 +292,7 @@ def _render_member(
     status: int = 200,
 ) -> HttpResponse:
     """The board's page for one member; ``failed`` is (section, bound form, instalment id)."""
-    account = selectors.member_account(_user(request), membership)
+    account = selectors.member_account(person(request), membership)
     section, failed_form, failed_id = failed or ("", None, 0)
     pay_forms = []
     for instalment in account.instalments:
@@ -368,21 +332,21 @@ def _render_member(
 @require_http_methods(["GET", "HEAD"])
 @board_desk
 def member_detail(request: HttpRequest, number: int) -> HttpResponse:
-    membership = selectors.access_membership_or_404(_user(request), number)
+    membership = selectors.access_membership_or_404(person(request), number)
     return _render_member(request, membership)
 
 
 @require_POST
 @board_desk
 def pay_instalment(request: HttpRequest, pk: int) -> HttpResponse:
-    instalment = selectors.instalment_or_404(_user(request), pk)
+    instalment = selectors.instalment_or_404(person(request), pk)
     form = PaymentForm(request.POST, auto_id=f"pay-{pk}-%s")
     status = 400
     if form.is_valid():
-        paid, status = _run(
+        paid, status = run_action(
             form,
             actions.record_instalment_payment,
-            actor=_user(request),
+            actor=person(request),
             instalment_id=pk,
             **form.cleaned_data,
         )
@@ -399,14 +363,14 @@ def pay_instalment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @board_desk
 def sell_back(request: HttpRequest, number: int) -> HttpResponse:
-    membership = selectors.access_membership_or_404(_user(request), number)
+    membership = selectors.access_membership_or_404(person(request), number)
     form = SellBackForm(request.POST)
     status = 400
     if form.is_valid():
-        repayment, status = _run(
+        repayment, status = run_action(
             form,
             actions.sell_back,
-            actor=_user(request),
+            actor=person(request),
             membership_id=membership.pk,
             waive_notice=form.cleaned_data["waive_notice"],
         )
@@ -421,14 +385,14 @@ def sell_back(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 @board_desk
 def repay(request: HttpRequest, number: int) -> HttpResponse:
-    membership = selectors.access_membership_or_404(_user(request), number)
+    membership = selectors.access_membership_or_404(person(request), number)
     form = PaymentForm(request.POST, auto_id="repay-%s")
     status = 400
     if form.is_valid():
-        repayment, status = _run(
+        repayment, status = run_action(
             form,
             actions.record_repayment,
-            actor=_user(request),
+            actor=person(request),
             membership_id=membership.pk,
             **form.cleaned_data,
         )
@@ -441,20 +405,20 @@ def repay(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 @board_desk
 def transfer(request: HttpRequest, number: int) -> HttpResponse:
-    membership = selectors.access_membership_or_404(_user(request), number)
+    membership = selectors.access_membership_or_404(person(request), number)
     form = TransferForm(request.POST)
     status = 400
     if form.is_valid():
         to_number = form.cleaned_data["to_number"]
         try:
-            receiver = selectors.access_membership_or_404(_user(request), to_number)
+            receiver = selectors.access_membership_or_404(person(request), to_number)
         except Http404:
             form.add_error("to_number", _("No member has this number."))
         else:
-            operation, status = _run(
+            operation, status = run_action(
                 form,
                 actions.transfer_shares,
-                actor=_user(request),
+                actor=person(request),
                 from_membership_id=membership.pk,
                 to_membership_id=receiver.pk,
             )
@@ -475,7 +439,7 @@ def transfer(request: HttpRequest, number: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 @refusals
 def registers(request: HttpRequest) -> HttpResponse:
-    require_role(_user(request), Role.MEMBER, Role.BOARD)
+    require_role(person(request), Role.MEMBER, Role.BOARD)
     return render(request, "members/registers.html")
 
 
@@ -483,7 +447,7 @@ def registers(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 @refusals
 def member_register(request: HttpRequest) -> HttpResponse:
-    rows = selectors.member_register(_user(request))
+    rows = selectors.member_register(person(request))
     return render(
         request,
         "members/member_register.html",
@@ -495,5 +459,5 @@ def member_register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 @refusals
 def share_register(request: HttpRequest) -> HttpResponse:
-    rows = selectors.share_register(_user(request))
+    rows = selectors.share_register(person(request))
     return render(request, "members/share_register.html", {"rows": rows})

@@ -6,7 +6,6 @@ import hashlib
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.db.utils import IntegrityError
 from django.utils import timezone
 
@@ -14,6 +13,8 @@ from taawun.domain.canonical import canonical_bytes, plain
 
 from .models import AuditEntry, Counter
 from .versioning import forget_version
+
+_INCREMENT = f"UPDATE {Counter._meta.db_table} SET last = last + 1 WHERE name = %s RETURNING last"  # noqa: S608
 
 
 def next_number(name: str) -> int:
@@ -25,14 +26,19 @@ def next_number(name: str) -> int:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("gap-free numbers must be drawn inside a transaction")
-    if not Counter.objects.filter(name=name).update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                Counter.objects.create(name=name, last=1)
-            return 1
-        except IntegrityError:  # another transaction created it first; its row lock now queues us
-            Counter.objects.filter(name=name).update(last=F("last") + 1)
-    return Counter.objects.values_list("last", flat=True).get(name=name)
+    with connection.cursor() as cursor:
+        cursor.execute(_INCREMENT, [name])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    try:
+        with transaction.atomic():
+            Counter.objects.create(name=name, last=1)
+        return 1
+    except IntegrityError:  # another transaction created it first; its row lock now queues us
+        with connection.cursor() as cursor:
+            cursor.execute(_INCREMENT, [name])
+            return int(cursor.fetchone()[0])
 
 
 def record(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext
 
 from taawun.domain.errors import DomainError, NotAllowed, NotFound, Term
+
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 
 
 def explain(error: DomainError) -> str:
@@ -29,12 +32,12 @@ def explain_validation(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
-def refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def refusals(view: Callable[..., ResponseT]) -> Callable[..., ResponseT | HttpResponse]:
     """A refusal that escapes a view becomes a page, never a 500: 403 for a missing role, 404 for
     a missing object, the explained refusal otherwise."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> ResponseT | HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except NotAllowed as exc:
