@@ -1111,3 +1111,33 @@ def test_money_is_moved_from_the_desk(
     assert refused.status_code == 409
     assert "There is not enough money in account 1000 for this" in text(refused)
     assert latest() == entry
+
+
+def test_the_statement_sums_up_the_members_work_this_period(
+    clock: Clock, web: Client, founder: User, make_member: MakeMember
+) -> None:
+    worker = make_member(paid=1)
+    other = make_member(paid=1)
+    sell(founder, worker, "100.00", tip="5.00", hours="2")
+    wrong = sell(founder, worker, "300.00", hours="6")
+    sell(founder, other, "50.00", hours="1")
+    clock.advance(days=40)  # April: a second month
+    sell(founder, worker, "200.00", hours="4")
+    ledger.reverse_entry(actor=founder, number=wrong.number, reason="booked twice")
+
+    web.force_login(worker.user)
+    response = web.get(reverse("ledger:mine"))
+    work = response.context["statement"].work
+    assert (work.hours, work.earned, work.coop_fee, work.solidarity) == (
+        D("6.00"),  # 2 + 6 + 4, less the 6 reversed
+        ils("269.00"),  # 88.00 + 5.00 tip + 176.00
+        ils("30.00"),
+        ils("6.00"),
+    )
+    assert [(month.month, earned) for month, earned in work.by_month] == [
+        (3, ils("357.00")),  # 93.00 + 264.00
+        (4, ils("-88.00")),  # 176.00, less the 264.00 taken back by the correction in April
+    ]
+    page = text(response)
+    assert "Your work this period" in page and "269.00 ILS" in page
+    assert response.content.decode().count('<svg class="chart"') == 1

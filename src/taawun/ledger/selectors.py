@@ -25,7 +25,7 @@ from taawun.accounts.selectors import has_role, require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import ledger as books
 from taawun.domain.errors import NotAllowed, NotFound, gettext_noop
-from taawun.domain.money import Money
+from taawun.domain.money import Money, quantum
 from taawun.members.models import Membership
 from taawun.members.selectors import capital_balance, own_membership
 
@@ -34,6 +34,7 @@ from .models import (
     Allocation,
     EntryKind,
     JournalEntry,
+    Patronage,
     Period,
     Posting,
     SolidarityClaim,
@@ -251,6 +252,18 @@ def journal(viewer: User | None, page: int) -> Page[JournalEntry]:
 
 
 @dataclass(frozen=True)
+class WorkSummary:
+    """A member's work in a period and what the co-op kept of its price, as on their receipts."""
+
+    period: Period
+    hours: Decimal
+    earned: Money  # the worker's share and tips
+    coop_fee: Money
+    solidarity: Money
+    by_month: list[tuple[dt.date, Money]]  # earned per month, for the chart
+
+
+@dataclass(frozen=True)
 class Statement:
     member: Membership
     owed: Money  # what the co-op owes the member now (earnings, tips, cash dividends, support)
@@ -258,6 +271,7 @@ class Statement:
     share_capital: Money
     lines: list[Posting]  # the latest movements, newest first, each with the balance after it
     allocations: list[Allocation]
+    work: WorkSummary | None
 
 
 def _member_account_balance(member: Membership, purpose: str, currency: str) -> Money:
@@ -281,6 +295,7 @@ def statement(viewer: User, member: Membership | None = None) -> Statement:
         .order_by("-id")[:STATEMENT_LINES]
     )
     return Statement(
+        work=_work_summary(member, currency),
         member=member,
         owed=_member_account_balance(member, "owed_to_member", currency),
         internal_capital=_member_account_balance(member, "member_capital", currency),
@@ -290,6 +305,54 @@ def statement(viewer: User, member: Membership | None = None) -> Statement:
             Allocation.objects.filter(member=member).select_related("period").order_by("-id")
         ),
     )
+
+
+def _work_summary(member: Membership, currency: str) -> WorkSummary | None:
+    """Four queries whatever the number of sales: the period, the sums, the months, the hours
+    (kept up to date in the patronage row, corrections included)."""
+    today = timezone.localdate()
+    period = Period.objects.filter(starts_on__lte=today, ends_on__gte=today).first()
+    if period is None:
+        return None
+    sales = Posting.objects.filter(
+        entry__member=member, entry__period=period, currency=currency
+    ).filter(Q(entry__kind=EntryKind.SALE) | Q(entry__reverses__kind=EntryKind.SALE))
+    totals: dict[tuple[str, int | None], Decimal] = {
+        (row["account__purpose"], row["account__member"]): row["total"]
+        for row in sales.values("account__purpose", "account__member").annotate(total=Sum("amount"))
+    }
+    months = (
+        sales.filter(account__member=member, account__purpose="owed_to_member")
+        .annotate(month=TruncMonth("entry__date"))
+        .values("month")
+        .annotate(total=Sum("amount"))
+        .order_by("month")
+    )
+
+    def credited(purpose: str, owner: int | None = None) -> Money:
+        return _money_sum(-totals.get((purpose, owner), Decimal(0)), currency)
+
+    hours = (
+        Patronage.objects.filter(period=period, member=member).values_list("hours", flat=True)
+    ).first()
+    return WorkSummary(
+        period=period,
+        hours=hours or Decimal(0),
+        earned=credited("owed_to_member", member.pk),
+        coop_fee=credited(books.MEMBER_BUSINESS_INCOME),
+        solidarity=credited("solidarity_fund"),
+        by_month=[(_day(row["month"]), _money_sum(-row["total"], currency)) for row in months],
+    )
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _money_sum(total: Decimal, currency: str) -> Money:
+    """A sum read back from the database, to the currency's minor unit (SQLite adds decimals as
+    floats)."""
+    return Money(Decimal(total).quantize(quantum(currency)), currency)
 
 
 def allocation_notice(viewer: User, allocation_id: int) -> Allocation:

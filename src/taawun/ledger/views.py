@@ -101,20 +101,26 @@ def journal(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 @refusals
 def my_statement(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "ledger/statement.html", {"statement": selectors.statement(person(request))}
-    )
+    return _statement_page(request, selectors.statement(person(request)))
+
+
+def _statement_page(request: HttpRequest, statement: selectors.Statement) -> HttpResponse:
+    context: dict[str, Any] = {"statement": statement}
+    if statement.work is not None and statement.work.by_month:
+        context["work_chart"] = bar_chart(
+            title=_("Earned per month"),
+            labels=[str(month.month) for month, _earned in statement.work.by_month],
+            series=[(_("Earned"), [earned.amount for _month, earned in statement.work.by_month])],
+            rtl=get_language_bidi(),
+        )
+    return render(request, "ledger/statement.html", context)
 
 
 @board_desk
 @require_http_methods(["GET", "HEAD"])
 def member_statement(request: HttpRequest, number: int) -> HttpResponse:
     member = members.membership_by_number_or_404(number)
-    return render(
-        request,
-        "ledger/statement.html",
-        {"statement": selectors.statement(person(request), member)},
-    )
+    return _statement_page(request, selectors.statement(person(request), member))
 
 
 @login_required
