@@ -3,10 +3,14 @@ member and board member: no accessibility violation of any impact is allowed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+
+from taawun.domain.money import Money
+from taawun.ledger.actions import record_sale
 
 from ..conftest import PASSWORD
 
@@ -15,12 +19,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = {
     "visitor": ["/", "/members/", "/rules/", "/accounts/login/", "/accounts/signup/"],
     "applicant": ["/members/apply/", "/members/me/", "/accounts/2fa/"],
-    "member": ["/members/me/", "/members/me/profile/", "/members/registers/shares/", "/audit/"],
+    "member": [
+        "/members/me/",
+        "/members/me/profile/",
+        "/members/registers/shares/",
+        "/audit/",
+        "/books/",
+        "/books/me/",
+        "/books/journal/",
+        "/books/solidarity/",
+    ],
     "board": [
         "/members/board/",
         "/members/board/members/1/",
         "/members/registers/members/",
         "/roles/",
+        "/books/desk/",
     ],
 }
 
@@ -37,8 +51,16 @@ def sign_in(page: Any, base: str, email: str) -> None:
 def test_pages_have_no_accessibility_violations(
     browser, live_server, founder, make_member, make_account, language
 ) -> None:
-    make_member(paid=1, email="member@example.org")
+    member = make_member(paid=1, email="member@example.org")
     make_account(email="applicant@example.org")
+    record_sale(  # so the books have figures, a chart and someone owed money on the desk
+        actor=founder,
+        worker_number=member.number,
+        price=Money.of("120.00", "ILS"),
+        tip=Money.of("10.00", "ILS"),
+        method="cash",
+        hours=Decimal(3),
+    )
     accounts = {
         "visitor": None,
         "applicant": "applicant@example.org",

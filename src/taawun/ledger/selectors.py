@@ -78,7 +78,7 @@ def _lines(totals: dict[str, Decimal], currency: str, kinds: Iterable[books.Kind
     for spec in books.CHART:
         if spec.kind in sections:
             signed = totals.get(spec.purpose, Decimal(0))
-            amount = Money(books.natural(spec.kind, signed), currency)
+            amount = _money_sum(books.natural(spec.kind, signed), currency)
             sections[spec.kind].lines.append(ReportLine(spec, amount))
     return list(sections.values())
 
@@ -169,14 +169,14 @@ def cash_flow(viewer: User | None, period: Period) -> CashFlow:
         entry__period=period, currency=currency, account__purpose__in=CASH_ACCOUNTS
     )
     by_kind = [
-        (row["entry__kind"], Money(row["total"], currency))
+        (row["entry__kind"], _money_sum(row["total"], currency))
         for row in moves.values("entry__kind").annotate(total=Sum("amount")).order_by("entry__kind")
         if row["total"]
     ]
     before = Posting.objects.filter(
         entry__date__lt=period.starts_on, currency=currency, account__purpose__in=CASH_ACCOUNTS
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    opening = Money(before, currency)
+    opening = _money_sum(before, currency)
     net = sum((money for _kind, money in by_kind), start=Money.zero(currency))
     return CashFlow(period, by_kind, opening, opening + net)
 
@@ -188,7 +188,7 @@ def fund_balances(viewer: User | None) -> list[tuple[books.AccountSpec, Money]]:
     return [
         (
             books.spec(p),
-            Money(books.natural(books.Kind.EQUITY, totals.get(p, Decimal(0))), currency),
+            _money_sum(books.natural(books.Kind.EQUITY, totals.get(p, Decimal(0))), currency),
         )
         for p in FUNDS
     ]
@@ -213,8 +213,8 @@ def monthly_flows(viewer: User | None, period: Period) -> list[tuple[dt.date, Mo
     return [
         (
             month,
-            Money(-months[month][books.Kind.INCOME], currency),
-            Money(months[month][books.Kind.EXPENSE], currency),
+            _money_sum(-months[month][books.Kind.INCOME], currency),
+            _money_sum(months[month][books.Kind.EXPENSE], currency),
         )
         for month in sorted(months)
     ]
@@ -277,7 +277,7 @@ class Statement:
 def _member_account_balance(member: Membership, purpose: str, currency: str) -> Money:
     account = Account.objects.filter(member=member, purpose=purpose, currency=currency).first()
     signed = account.balance if account is not None else Decimal(0)
-    return Money(books.natural(books.spec(purpose).kind, signed), currency)
+    return _money_sum(books.natural(books.spec(purpose).kind, signed), currency)
 
 
 def statement(viewer: User, member: Membership | None = None) -> Statement:
@@ -349,7 +349,7 @@ def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _money_sum(total: Decimal, currency: str) -> Money:
+def _money_sum(total: Decimal | int, currency: str) -> Money:
     """A sum read back from the database, to the currency's minor unit (SQLite adds decimals as
     floats)."""
     return Money(Decimal(total).quantize(quantum(currency)), currency)
@@ -391,7 +391,7 @@ def solidarity_summary(viewer: User | None) -> dict[str, Any]:
         "balance": fund_balances(viewer)[2][1],
         "rules": current_policy().policy.accounting.solidarity,
         "claims_paid": paid.count(),
-        "paid_total": Money(paid.aggregate(total=Sum("amount"))["total"] or Decimal(0), currency),
+        "paid_total": _money_sum(paid.aggregate(total=Sum("amount"))["total"] or 0, currency),
         "pending": SolidarityClaim.objects.filter(status=SolidarityClaim.Status.PENDING).count(),
     }
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
-from taawun.domain.money import Money
+from taawun.domain.money import Money, quantum
 from taawun.domain.shares import may_vote
 from taawun.transparency.versioning import cached
 
@@ -57,7 +57,9 @@ def profile_of(user: User) -> Profile | None:
 def capital_balance(membership: Membership) -> Money:
     currency = current_policy().policy.currency
     total = membership.capital_entries.aggregate(total=Sum("amount"))["total"]
-    return Money(total, currency) if total is not None else Money.zero(currency)
+    if total is None:
+        return Money.zero(currency)
+    return Money(total.quantize(quantum(currency)), currency)  # SQLite sums in floats
 
 
 def shares_held(membership: Membership) -> int:
