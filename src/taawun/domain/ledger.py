@@ -91,13 +91,24 @@ def spec(purpose: str) -> AccountSpec:
         ) from None
 
 
+# Far above any co-op's books, well within what an account's balance column holds (10^15).
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 def check_balanced(amounts: Iterable[Money]) -> None:
-    """Refuse an entry whose debits and credits differ in any currency, or that moves nothing."""
+    """Refuse an entry whose debits and credits differ in any currency, that moves nothing, or
+    whose amounts are beyond what the books hold."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     count = 0
     for money in amounts:
         if money.is_zero:
             raise InvalidInput("zero_posting", gettext_noop("A posting cannot be zero."))
+        if abs(money.amount) >= MAX_AMOUNT:
+            raise InvalidInput(
+                "amount_too_large",
+                gettext_noop("Amounts of %(limit)s or more cannot be recorded."),
+                limit=str(MAX_AMOUNT),
+            )
         totals[money.currency] += money.amount
         count += 1
     if count < 2:

@@ -14,7 +14,15 @@ from pydantic import BeforeValidator, Field
 
 from taawun.accounts.models import User
 from taawun.apikeys.idempotency import idempotent
-from taawun.apikeys.schemas import ERRORS, MAX_NUMBER, CurrencyCode, Input, MoneyText, SafeText
+from taawun.apikeys.schemas import (
+    ERRORS,
+    MAX_NUMBER,
+    CurrencyCode,
+    Input,
+    MoneyText,
+    SafeText,
+    WholeNumber,
+)
 from taawun.coop.selectors import current_policy
 from taawun.domain import ledger as books
 from taawun.domain.errors import NotFound, gettext_noop
@@ -140,7 +148,7 @@ Day = Annotated[dt.date, BeforeValidator(_text_only), Field(strict=False)]
 
 
 class SaleIn(Input):
-    worker: int = Field(ge=1, le=MAX_NUMBER, description="The worker's member number")
+    worker: WholeNumber = Field(ge=1, le=MAX_NUMBER, description="The worker's member number")
     price: MoneyText
     tip: MoneyText = "0"
     hours: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$", examples=["3.5"])
