@@ -4,14 +4,13 @@ stay unique and gap-free; and no mix of operations deadlocks."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from taawun.accounts.actions import grant_role
 from taawun.accounts.models import Role, User
@@ -27,78 +26,13 @@ from taawun.members.models import (
 )
 from taawun.transparency.models import AuditEntry, Counter
 
+from ..races import BARRIER_TIMEOUT, as_user, errors, line_up, oks, race
+
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
 ]
-
-BARRIER_TIMEOUT = 10  # seconds; a thread that cannot reach the barrier (blocked on a lock) goes on
-JOIN_TIMEOUT = 60
-
-Outcome = tuple[str, Any]  # ("ok", result) or ("error", exception)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Outcome]:
-    """Run each call in its own thread (own database connection) and collect the outcomes."""
-    start = threading.Barrier(len(calls))
-    outcomes: list[Outcome | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(BARRIER_TIMEOUT)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert [t.is_alive() for t in threads] == [False] * len(threads)
-    assert None not in outcomes
-    return outcomes  # type: ignore[return-value]
-
-
-def line_up(
-    monkeypatch: pytest.MonkeyPatch, name: str, parties: int, *, after: bool = False
-) -> None:
-    """Make each thread wait for the others at its first call of ``members.<name>`` (before or
-    after the call), i.e. inside its transaction, so the operations collide for real."""
-    real = getattr(members, name)
-    barrier = threading.Barrier(parties)
-    seen = threading.local()
-
-    def wait() -> None:
-        if not getattr(seen, "done", False):
-            seen.done = True
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(BARRIER_TIMEOUT)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not after:
-            wait()
-        result = real(*args, **kwargs)
-        if after:
-            wait()
-        return result
-
-    monkeypatch.setattr(members, name, wrapper)
-
-
-def as_user(pk: int) -> User:
-    return User.objects.get(pk=pk)
-
-
-def errors(outcomes: list[Outcome]) -> list[tuple[type, str]]:
-    return [(type(o[1]), getattr(o[1], "code", str(o[1]))) for o in outcomes if o[0] == "error"]
-
-
-def oks(outcomes: list[Outcome]) -> list[Any]:
-    return [o[1] for o in outcomes if o[0] == "ok"]
 
 
 def counters() -> dict[str, int]:
@@ -129,7 +63,7 @@ def test_two_approvals_of_one_application(
 ) -> None:
     application = make_applicant()
     before = counters()
-    line_up(monkeypatch, "_locked_pending", 2)
+    line_up(monkeypatch, members, "_locked_pending", 2)
     outcomes = race(
         [
             lambda: members.approve_application(
@@ -163,7 +97,9 @@ def test_two_applications_by_one_person_at_once(
     monkeypatch: pytest.MonkeyPatch, coop: object, make_account: Callable[..., User]
 ) -> None:
     person = make_account()
-    line_up(monkeypatch, "_current_membership", 2)  # both pass the "already waiting?" check
+    line_up(
+        monkeypatch, members, "_current_membership", 2
+    )  # both pass the "already waiting?" check
     outcomes = race(
         [
             lambda: members.apply_for_membership(actor=as_user(person.pk), member_class="worker"),
@@ -188,7 +124,7 @@ def test_two_payments_of_one_instalment(
     membership = make_member()
     instalment = membership.instalments.get(number=1)
     before = counters()
-    line_up(monkeypatch, "_check_method", 2)
+    line_up(monkeypatch, members, "_check_method", 2)
     outcomes = race(
         [
             lambda: members.record_instalment_payment(
@@ -226,7 +162,7 @@ def test_many_approvals_get_unique_gap_free_numbers(
     applications = [make_applicant(("worker", "user", "supporter")[i % 3]) for i in range(12)]
     before = counters()
     boards = [founder.pk, second_board.pk]
-    line_up(monkeypatch, "_locked_pending", len(applications))
+    line_up(monkeypatch, members, "_locked_pending", len(applications))
     outcomes = race(
         [
             (
@@ -261,7 +197,7 @@ def test_two_sell_backs_of_one_member(
     membership = make_member(paid=2)
     members.give_notice(actor=membership.user, membership_id=membership.pk)
     before = counters()
-    line_up(monkeypatch, "_locked_membership", 2)
+    line_up(monkeypatch, members, "_locked_membership", 2)
     outcomes = race(
         [
             lambda: members.sell_back(
@@ -293,7 +229,7 @@ def test_an_approval_and_a_sell_back_do_not_deadlock(
     application = make_applicant()
     leaving = make_member(paid=1)
     members.give_notice(actor=leaving.user, membership_id=leaving.pk)
-    line_up(monkeypatch, "next_number", 2, after=True)
+    line_up(monkeypatch, members, "next_number", 2, after=True)
     outcomes = race(
         [
             lambda: members.approve_application(

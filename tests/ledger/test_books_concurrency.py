@@ -5,15 +5,12 @@ neither deadlock nor unbalance the books."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from taawun.accounts.actions import grant_role
@@ -34,6 +31,7 @@ from taawun.members.models import Membership
 from taawun.transparency.models import AuditEntry
 
 from ..core.helpers import Clock
+from ..races import as_user, errors, line_up, oks, race
 
 pytest.register_assert_rewrite("tests.ledger.helpers")
 
@@ -46,77 +44,6 @@ pytestmark = [
 ]
 
 D = Decimal
-BARRIER_TIMEOUT = 10  # seconds; a thread blocked on a lock never reaches the barrier
-JOIN_TIMEOUT = 60
-
-Outcome = tuple[str, Any]  # ("ok", result) or ("error", exception)
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Outcome]:
-    """Run each call in its own thread (own database connection) and collect the outcomes."""
-    start = threading.Barrier(len(calls))
-    outcomes: list[Outcome | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(BARRIER_TIMEOUT)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert [t.is_alive() for t in threads] == [False] * len(threads)
-    assert None not in outcomes
-    return outcomes  # type: ignore[return-value]
-
-
-def line_up(
-    monkeypatch: pytest.MonkeyPatch,
-    name: str,
-    parties: int,
-    *,
-    after: bool = False,
-    timeout: float = BARRIER_TIMEOUT,
-) -> None:
-    """Make each thread wait for the others at its first call of ``ledger.<name>`` (before or
-    after the call), i.e. inside its transaction, so the operations collide for real."""
-    real = getattr(ledger, name)
-    barrier = threading.Barrier(parties)
-    seen = threading.local()
-
-    def wait() -> None:
-        if not getattr(seen, "done", False):
-            seen.done = True
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not after:
-            wait()
-        result = real(*args, **kwargs)
-        if after:
-            wait()
-        return result
-
-    monkeypatch.setattr(ledger, name, wrapper)
-
-
-def as_user(pk: int) -> User:
-    return User.objects.get(pk=pk)
-
-
-def errors(outcomes: list[Outcome]) -> list[tuple[type, str]]:
-    return [(type(o[1]), getattr(o[1], "code", str(o[1]))) for o in outcomes if o[0] == "error"]
-
-
-def oks(outcomes: list[Outcome]) -> list[Any]:
-    return [o[1] for o in outcomes if o[0] == "ok"]
 
 
 def numbers_are_gap_free() -> bool:
@@ -157,7 +84,7 @@ def test_two_payout_runs_at_once_pay_each_balance_once(
     owed_before = owed(one) + owed(two)
     assert owed_before == D("1320.00")
     cash_before = balance("cash")
-    line_up(monkeypatch, "require_role", 2)
+    line_up(monkeypatch, ledger, "require_role", 2)
     outcomes = race(
         [
             lambda: ledger.run_payouts(
@@ -189,7 +116,7 @@ def test_two_retries_of_one_sale_at_once_record_it_once(
 ) -> None:
     worker = make_member()
     entries_before = JournalEntry.objects.count()
-    line_up(monkeypatch, "current_policy", 2)  # both past the look-up of the key
+    line_up(monkeypatch, ledger, "current_policy", 2)  # both past the look-up of the key
 
     def sale(actor_pk: int) -> JournalEntry:
         entry, parts = ledger.record_sale(
@@ -232,7 +159,7 @@ def test_two_closings_of_one_period_at_once_close_it_once(
     ledger.record_expense(actor=founder, amount=ils("30.00"), method="cash", memo="tools")
     clock.advance(days=400)
     period = Period.objects.get(starts_on=dt.date(2030, 1, 1))
-    line_up(monkeypatch, "require_role", 2)
+    line_up(monkeypatch, ledger, "require_role", 2)
     outcomes = race(
         [
             lambda: ledger.close_period(actor=as_user(founder.pk), period_id=period.pk),
@@ -264,7 +191,7 @@ def test_a_sale_during_a_payout_run_is_paid_once_or_left_owed(
     worker, other = make_member(), make_member()
     sell(founder, worker, "100.00")
     sell(founder, other, "200.00")
-    line_up(monkeypatch, "require_role", 2)
+    line_up(monkeypatch, ledger, "require_role", 2)
     outcomes = race(
         [
             lambda: ledger.run_payouts(
@@ -297,7 +224,7 @@ def test_a_sale_while_a_year_closes_does_not_deadlock(
     sell(founder, two, "500.00", hours="5")
     clock.advance(days=400)
     period = Period.objects.get(starts_on=dt.date(2030, 1, 1))
-    line_up(monkeypatch, "next_number", 2, after=True, timeout=3)
+    line_up(monkeypatch, ledger, "next_number", 2, after=True, timeout=3)
     outcomes = race(
         [
             lambda: ledger.close_period(actor=as_user(founder.pk), period_id=period.pk),

@@ -613,6 +613,35 @@ def _books_amount(amount: Money) -> Money:
     return amount
 
 
+def _one_amount(
+    actor: User,
+    kind: EntryKind,
+    debit: str,
+    credit: str,
+    amount: Money,
+    memo: str,
+    on: dt.date | None,
+    idempotency_key: str | None,
+) -> JournalEntry:
+    """One amount from one account of the chart to another (an expense, other income, money
+    moved between cash, bank and wallet), posted once per retry key."""
+    amount = _books_amount(amount)
+    key = scoped_key(actor, idempotency_key)
+    return _once(
+        key,
+        kind,
+        amount,
+        lambda: post(
+            actor=actor,
+            kind=kind,
+            legs=[Leg.debit(debit, amount), Leg.credit(credit, amount)],
+            memo=memo,
+            on=on,
+            idempotency_key=key,
+        ),
+    )
+
+
 @transaction.atomic
 def record_expense(
     *,
@@ -626,19 +655,15 @@ def record_expense(
     require_role(actor, Role.BOARD)
     if not memo.strip():
         raise InvalidInput("memo_required", gettext_noop("Say what the money was spent on."))
-    amount = _books_amount(amount)
-    return _once(
-        scoped_key(actor, idempotency_key),
+    return _one_amount(
+        actor,
         EntryKind.EXPENSE,
+        "expenses",
+        payment_account(method),
         amount,
-        lambda: post(
-            actor=actor,
-            kind=EntryKind.EXPENSE,
-            legs=[Leg.debit("expenses", amount), Leg.credit(payment_account(method), amount)],
-            memo=memo,
-            on=on,
-            idempotency_key=scoped_key(actor, idempotency_key),
-        ),
+        memo,
+        on,
+        idempotency_key,
     )
 
 
@@ -657,19 +682,15 @@ def record_other_income(
     require_role(actor, Role.BOARD)
     if not memo.strip():
         raise InvalidInput("memo_required", gettext_noop("Say where the money came from."))
-    amount = _books_amount(amount)
-    return _once(
-        scoped_key(actor, idempotency_key),
+    return _one_amount(
+        actor,
         EntryKind.OTHER_INCOME,
+        payment_account(method),
+        "other_income",
         amount,
-        lambda: post(
-            actor=actor,
-            kind=EntryKind.OTHER_INCOME,
-            legs=[Leg.debit(payment_account(method), amount), Leg.credit("other_income", amount)],
-            memo=memo,
-            on=on,
-            idempotency_key=scoped_key(actor, idempotency_key),
-        ),
+        memo,
+        on,
+        idempotency_key,
     )
 
 
@@ -689,20 +710,7 @@ def move_money(
     source, target = payment_account(from_method), payment_account(to_method)
     if source == target:
         raise InvalidInput("same_account", gettext_noop("Choose two different accounts."))
-    amount = _books_amount(amount)
-    return _once(
-        scoped_key(actor, idempotency_key),
-        EntryKind.TRANSFER,
-        amount,
-        lambda: post(
-            actor=actor,
-            kind=EntryKind.TRANSFER,
-            legs=[Leg.debit(target, amount), Leg.credit(source, amount)],
-            memo=memo,
-            on=on,
-            idempotency_key=scoped_key(actor, idempotency_key),
-        ),
-    )
+    return _one_amount(actor, EntryKind.TRANSFER, target, source, amount, memo, on, idempotency_key)
 
 
 # --- Paying workers ------------------------------------------------------------------------
