@@ -118,6 +118,71 @@ class FeeRules(Frozen):
     tax_percent: Percent = percent("0")  # included in the price, e.g. VAT where it applies
 
 
+def price(default: str) -> Any:
+    """An amount in the co-op's currency (checked against its minor unit by ``validate``)."""
+    return Field(default=Decimal(default), ge=0, max_digits=12)
+
+
+class TripPrices(Frozen):
+    """Rides and deliveries: base + distance + time, never below the minimum fare. Beyond
+    ``long_after_km`` each kilometre costs ``per_km_long`` (long trips cost less per km)."""
+
+    base: Decimal = price("5.00")
+    per_km: Decimal = price("1.50")
+    per_km_long: Decimal = price("1.00")
+    long_after_km: Decimal = Field(default=Decimal(16), ge=0, le=1000)
+    per_minute: Decimal = price("0.30")
+    minimum_fare: Decimal = price("12.00")
+
+
+class ServicePrices(Frozen):
+    """Scheduled services: an hourly rate with a minimum booking; a late cancellation costs a
+    share of the price (it pays the worker who kept the slot)."""
+
+    hourly_rate: Decimal = price("45.00")
+    minimum_hours: Decimal = Field(default=Decimal(2), ge=0, le=24)
+    late_cancellation_hours: int = Field(default=24, ge=0, le=720)
+    late_cancellation_percent: Percent = percent("25")
+
+
+class SurgeRules(Frozen):
+    """Prices that rise with demand: off unless the members turn them on, and capped."""
+
+    enabled: bool = False
+    max_multiplier: Decimal = Field(default=Decimal("1.5"), ge=1, le=3)
+
+
+class EarningsFloor(Frozen):
+    """A worker whose earnings per active hour in a period fall below ``hourly`` is topped up
+    from ``fund`` (as the New York and Minnesota driver rules do)."""
+
+    enabled: bool = True
+    hourly: Decimal = price("30.00")
+    fund: Literal["solidarity_fund", "reserve"] = "solidarity_fund"
+    period_days: int = Field(default=14, ge=1, le=92)
+
+
+class PricingRules(Frozen):
+    trips: TripPrices = TripPrices()
+    services: ServicePrices = ServicePrices()
+    surge: SurgeRules = SurgeRules()
+    earnings_floor: EarningsFloor = EarningsFloor()
+
+
+class DispatchRules(Frozen):
+    """How open requests are matched to available workers, batch by batch. The fairness
+    weight favours workers earning below the mean per active hour; no protected attribute is
+    ever an input."""
+
+    fairness_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=10)
+    unassigned_penalty_km: Decimal = Field(default=Decimal(30), gt=0, le=1000)
+    max_pickup_km: Decimal = Field(default=Decimal(15), gt=0, le=500)
+    batch_seconds: int = Field(default=5, ge=1, le=300)
+    candidates_per_request: int = Field(default=20, ge=1, le=500)
+    time_limit_ms: int = Field(default=500, ge=10, le=10_000)
+    decline_counts_against: bool = False
+
+
 class AccountingRules(Frozen):
     period: Literal["month", "year"] = "year"
     surplus: SurplusRules = SurplusRules()
@@ -131,6 +196,8 @@ class Policy(Frozen):
     membership: MembershipRules
     governance: GovernanceRules
     fees: FeeRules = FeeRules()
+    pricing: PricingRules = PricingRules()
+    dispatch: DispatchRules = DispatchRules()
     accounting: AccountingRules = AccountingRules()
 
     def member_class(self, key: str) -> MemberClass:
@@ -219,6 +286,7 @@ def validate(policy: Policy) -> None:
             gettext_noop("The co-op fee and the solidarity share together exceed the whole price."),
         )
     validate_surplus(policy.accounting.surplus)
+    _validate_prices(policy)
     ordinary = policy.governance.decisions["ordinary"]
     bylaw = policy.governance.decisions["bylaw_change"]
     if not bylaw.protected or bylaw.threshold_percent < ordinary.threshold_percent:
@@ -228,6 +296,21 @@ def validate(policy: Policy) -> None:
                 "Bylaw changes must be protected and need at least the ordinary threshold."
             ),
         )
+
+
+def _validate_prices(policy: Policy) -> None:
+    """Every price is whole minor units of the co-op's currency."""
+    pricing = policy.pricing
+    for amount in (
+        pricing.trips.base,
+        pricing.trips.per_km,
+        pricing.trips.per_km_long,
+        pricing.trips.per_minute,
+        pricing.trips.minimum_fare,
+        pricing.services.hourly_rate,
+        pricing.earnings_floor.hourly,
+    ):
+        Money(amount, policy.currency)  # refuses sub-minor-unit prices
 
 
 def validate_surplus(rules: SurplusRules) -> None:
