@@ -42,6 +42,18 @@ def test_rules_page_shows_the_policy_in_force_to_anyone(client, coop):
     assert version.digest in page
 
 
+def test_rules_page_shows_the_fees_and_how_the_surplus_is_shared(client, coop):
+    page = text(client.get("/rules/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "The co-op's fee on each price 10% To the solidarity fund from each price 2%" in page
+    assert (
+        "30% to the indivisible reserve, 5% to the education fund, 10% to the "
+        "solidarity fund, the rest to members as patronage dividends"
+    ) in page
+    assert "Dividends are shared by hours worked" in page
+    assert "20%; the rest is credited to the member's internal capital account" in page
+    assert "One claim may take at most 25% of the fund." in page
+
+
 def test_rules_page_lists_every_version_newest_first(client, coop, founder, policy):
     from taawun.coop.actions import adopt_policy
 
