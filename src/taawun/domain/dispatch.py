@@ -58,6 +58,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from .errors import InvalidInput, Term, gettext_noop
+from .explanation import Line
 from .policy import DispatchRules
 
 Id: TypeAlias = int | str
@@ -73,17 +74,6 @@ DENSE_CELLS = 250_000
 min-cost flow on 20 candidates per request (within 0.1 % of the optimum), hence the cut."""
 
 METRES = 1000.0
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One sentence of an explanation: a msgid and the values for its placeholders."""
-
-    message: str
-    params: Mapping[str, str]
-
-    def __str__(self) -> str:
-        return self.message % dict(self.params)
 
 
 # What a refusal names, translated when it is shown (``Term``).

@@ -21,10 +21,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .errors import InvalidInput, gettext_noop
+from .explanation import Line
 from .money import Money, quantum, to_decimal
 from .policy import Policy
 from .receipt import Breakdown, breakdown
-from .surplus import Line
 
 MAX_KM = Decimal(10_000)
 MAX_MINUTES = Decimal(10_000)

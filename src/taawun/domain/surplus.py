@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import InvalidInput, gettext_noop
+from .explanation import Line
 from .money import Money, quantum, to_decimal
 from .policy import SurplusRules, validate_surplus
 
@@ -36,17 +37,6 @@ K = TypeVar("K", bound=SortableKey)
 
 HUNDRED = Fraction(100)
 SHARE_PLACES = Decimal("0.000001")
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One sentence of an explanation: a msgid and the values for its placeholders."""
-
-    message: str
-    params: Mapping[str, str]
-
-    def __str__(self) -> str:
-        return self.message % dict(self.params)
 
 
 @dataclass(frozen=True, slots=True)

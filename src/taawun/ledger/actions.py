@@ -20,10 +20,11 @@ from taawun.coop.selectors import current_policy, policy_number
 from taawun.domain import ledger as books
 from taawun.domain.canonical import plain
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
+from taawun.domain.explanation import Line
 from taawun.domain.money import Money, quantum
 from taawun.domain.receipt import Breakdown, breakdown
-from taawun.domain.surplus import Line, allocate_surplus, apportion, charge_loss
 from taawun.domain.surplus import Patronage as SurplusPatronage
+from taawun.domain.surplus import allocate_surplus, apportion, charge_loss
 from taawun.members.models import Membership, PaymentMethod
 from taawun.transparency.audit import next_number, record
 
