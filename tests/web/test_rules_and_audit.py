@@ -54,6 +54,17 @@ def test_rules_page_shows_the_fees_and_how_the_surplus_is_shared(client, coop):
     assert "One claim may take at most 25% of the fund." in page
 
 
+def test_rules_page_shows_the_prices_and_how_work_is_assigned(client, coop):
+    page = text(client.get("/rules/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert (
+        "A trip 5.00 ILS, then 1.50 ILS a km for the first 16 km and 1.00 ILS a km beyond, "
+        "plus 0.30 ILS a minute; at least 12.00 ILS"
+    ) in page
+    assert "A booked service 45.00 ILS an hour, at least 2 hours" in page
+    assert "Higher prices when demand is high Off" in page
+    assert "topped up to it" in page and "fairness weight of 0.3" in page
+
+
 def test_rules_page_lists_every_version_newest_first(client, coop, founder, policy):
     from taawun.coop.actions import adopt_policy
 
