@@ -97,6 +97,12 @@ class Money:
         return cls(to_decimal(value), currency)
 
     @classmethod
+    def summed(cls, total: Decimal | int, currency: str) -> Money:
+        """A sum read back from a database, to the currency's minor unit: SQLite adds decimals
+        as floats, so a sum may carry a stray digit far below it."""
+        return cls(Decimal(total).quantize(quantum(currency)), currency)
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0), currency)
 

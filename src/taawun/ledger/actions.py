@@ -67,14 +67,14 @@ class Leg:
 def period_for(day: dt.date) -> Period:
     """The period holding ``day``, created open when the books first reach it."""
     starts_on, ends_on = books.period_bounds(day, current_policy().policy.accounting.period)
-    found = Period.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+    found = Period.objects.containing(day).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
             return Period.objects.create(starts_on=starts_on, ends_on=ends_on)
     except IntegrityError:  # created meanwhile, or a period of another length overlaps
-        found = Period.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+        found = Period.objects.containing(day).first()
         if found is None:
             raise DomainError(
                 "period_overlap",
@@ -251,7 +251,7 @@ def _refuse_overdrawn(accounts: list[Account], balances: dict[int, Decimal]) -> 
 
 def _open_period(day: dt.date) -> Period:
     """The period of ``day``, locked against a concurrent closing, and refused if closed."""
-    period = Period.objects.select_for_update().filter(starts_on__lte=day, ends_on__gte=day).first()
+    period = Period.objects.select_for_update().containing(day).first()
     if period is None:
         period = Period.objects.select_for_update().get(pk=period_for(day).pk)
     if period.status != Period.Status.OPEN:
@@ -731,7 +731,7 @@ def run_payouts(
         )
     account = payment_account(method)
     currency = current_policy().policy.currency
-    Period.objects.select_for_update().get(pk=period_for(timezone.localdate()).pk)
+    _open_period(timezone.localdate())  # a closing of today's period waits, and so do we
     _lock_accounts(currency)
     done = PayoutRun.objects.filter(idempotency_key=key).first()  # looked up under the locks
     if done is not None:

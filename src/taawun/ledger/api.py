@@ -23,7 +23,6 @@ from taawun.apikeys.schemas import (
     SafeText,
     WholeNumber,
 )
-from taawun.coop.selectors import current_policy
 from taawun.domain import ledger as books
 from taawun.domain.errors import NotFound, gettext_noop
 from taawun.domain.money import Money
@@ -36,10 +35,6 @@ Method = Literal["cash", "bank", "wallet"]
 
 def _actor(request: HttpRequest) -> User:
     return cast(User, request.auth)  # type: ignore[attr-defined]
-
-
-def _money(text: str) -> Money:
-    return Money.of(text, current_policy().policy.currency)
 
 
 # --- Schemas -------------------------------------------------------------------------------
@@ -251,8 +246,8 @@ def record_sale(request: HttpRequest, payload: SaleIn) -> Status[BreakdownOut]:
     entry, parts = actions.record_sale(
         actor=_actor(request),
         worker_number=payload.worker,
-        price=_money(payload.price),
-        tip=_money(payload.tip),
+        price=selectors.in_books_currency(payload.price),
+        tip=selectors.in_books_currency(payload.tip),
         method=payload.method,
         hours=Decimal(payload.hours),
         memo=payload.memo,
@@ -286,7 +281,7 @@ def _entry(entry: Any) -> EntryOut:
 def record_expense(request: HttpRequest, payload: MoneyIn) -> Status[EntryOut]:
     entry = actions.record_expense(
         actor=_actor(request),
-        amount=_money(payload.amount),
+        amount=selectors.in_books_currency(payload.amount),
         method=payload.method,
         memo=payload.memo,
         on=payload.on,

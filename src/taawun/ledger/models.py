@@ -7,6 +7,7 @@ stores the account's balance after it, so a statement needs no scan of earlier p
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +60,11 @@ class Account(models.Model):
         return f"{self.code} {self.currency}"
 
 
+class PeriodQuerySet(models.QuerySet["Period"]):
+    def containing(self, day: dt.date) -> PeriodQuerySet:
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
 class Period(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -74,6 +80,8 @@ class Period(models.Model):
         _("times closed"), default=0, help_text=_("A reopened period keeps its count.")
     )
     allocation = models.JSONField(_("allocation"), null=True, blank=True)
+
+    objects = PeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on"]

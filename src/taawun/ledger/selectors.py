@@ -25,7 +25,7 @@ from taawun.accounts.selectors import has_role, require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import ledger as books
 from taawun.domain.errors import NotAllowed, NotFound, gettext_noop
-from taawun.domain.money import Money, quantum
+from taawun.domain.money import Money
 from taawun.members.models import Membership
 from taawun.members.selectors import capital_balance, own_membership
 
@@ -55,6 +55,11 @@ def _currency() -> str:
     return current_policy().policy.currency
 
 
+def in_books_currency(amount: object) -> Money:
+    """An amount typed into a form or sent to the API (none: zero), in the books' currency."""
+    return Money.of(amount if amount is not None else 0, _currency())
+
+
 @dataclass(frozen=True)
 class ReportLine:
     spec: books.AccountSpec
@@ -78,7 +83,7 @@ def _lines(totals: dict[str, Decimal], currency: str, kinds: Iterable[books.Kind
     for spec in books.CHART:
         if spec.kind in sections:
             signed = totals.get(spec.purpose, Decimal(0))
-            amount = _money_sum(books.natural(spec.kind, signed), currency)
+            amount = Money.summed(books.natural(spec.kind, signed), currency)
             sections[spec.kind].lines.append(ReportLine(spec, amount))
     return list(sections.values())
 
@@ -169,14 +174,14 @@ def cash_flow(viewer: User | None, period: Period) -> CashFlow:
         entry__period=period, currency=currency, account__purpose__in=CASH_ACCOUNTS
     )
     by_kind = [
-        (row["entry__kind"], _money_sum(row["total"], currency))
+        (row["entry__kind"], Money.summed(row["total"], currency))
         for row in moves.values("entry__kind").annotate(total=Sum("amount")).order_by("entry__kind")
         if row["total"]
     ]
     before = Posting.objects.filter(
         entry__date__lt=period.starts_on, currency=currency, account__purpose__in=CASH_ACCOUNTS
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    opening = _money_sum(before, currency)
+    opening = Money.summed(before, currency)
     net = sum((money for _kind, money in by_kind), start=Money.zero(currency))
     return CashFlow(period, by_kind, opening, opening + net)
 
@@ -188,7 +193,7 @@ def fund_balances(viewer: User | None) -> list[tuple[books.AccountSpec, Money]]:
     return [
         (
             books.spec(p),
-            _money_sum(books.natural(books.Kind.EQUITY, totals.get(p, Decimal(0))), currency),
+            Money.summed(books.natural(books.Kind.EQUITY, totals.get(p, Decimal(0))), currency),
         )
         for p in FUNDS
     ]
@@ -213,8 +218,8 @@ def monthly_flows(viewer: User | None, period: Period) -> list[tuple[dt.date, Mo
     return [
         (
             month,
-            _money_sum(-months[month][books.Kind.INCOME], currency),
-            _money_sum(months[month][books.Kind.EXPENSE], currency),
+            Money.summed(-months[month][books.Kind.INCOME], currency),
+            Money.summed(months[month][books.Kind.EXPENSE], currency),
         )
         for month in sorted(months)
     ]
@@ -236,7 +241,7 @@ def period_or_current(viewer: User | None, period_id: str | None) -> Period | No
             raise NotFound("not_found", gettext_noop("No such period."))
         return found
     today = timezone.localdate()
-    running = Period.objects.filter(starts_on__lte=today, ends_on__gte=today).first()
+    running = Period.objects.containing(today).first()
     return running or Period.objects.order_by("-starts_on").first()
 
 
@@ -277,7 +282,7 @@ class Statement:
 def _member_account_balance(member: Membership, purpose: str, currency: str) -> Money:
     account = Account.objects.filter(member=member, purpose=purpose, currency=currency).first()
     signed = account.balance if account is not None else Decimal(0)
-    return _money_sum(books.natural(books.spec(purpose).kind, signed), currency)
+    return Money.summed(books.natural(books.spec(purpose).kind, signed), currency)
 
 
 def statement(viewer: User, member: Membership | None = None) -> Statement:
@@ -311,7 +316,7 @@ def _work_summary(member: Membership, currency: str) -> WorkSummary | None:
     """Four queries whatever the number of sales: the period, the sums, the months, the hours
     (kept up to date in the patronage row, corrections included)."""
     today = timezone.localdate()
-    period = Period.objects.filter(starts_on__lte=today, ends_on__gte=today).first()
+    period = Period.objects.containing(today).first()
     if period is None:
         return None
     sales = Posting.objects.filter(
@@ -330,7 +335,7 @@ def _work_summary(member: Membership, currency: str) -> WorkSummary | None:
     )
 
     def credited(purpose: str, owner: int | None = None) -> Money:
-        return _money_sum(-totals.get((purpose, owner), Decimal(0)), currency)
+        return Money.summed(-totals.get((purpose, owner), Decimal(0)), currency)
 
     hours = (
         Patronage.objects.filter(period=period, member=member).values_list("hours", flat=True)
@@ -341,18 +346,12 @@ def _work_summary(member: Membership, currency: str) -> WorkSummary | None:
         earned=credited("owed_to_member", member.pk),
         coop_fee=credited(books.MEMBER_BUSINESS_INCOME),
         solidarity=credited("solidarity_fund"),
-        by_month=[(_day(row["month"]), _money_sum(-row["total"], currency)) for row in months],
+        by_month=[(_day(row["month"]), Money.summed(-row["total"], currency)) for row in months],
     )
 
 
 def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _money_sum(total: Decimal | int, currency: str) -> Money:
-    """A sum read back from the database, to the currency's minor unit (SQLite adds decimals as
-    floats)."""
-    return Money(Decimal(total).quantize(quantum(currency)), currency)
 
 
 def allocation_notice(viewer: User, allocation_id: int) -> Allocation:
@@ -391,7 +390,7 @@ def solidarity_summary(viewer: User | None) -> dict[str, Any]:
         "balance": fund_balances(viewer)[2][1],
         "rules": current_policy().policy.accounting.solidarity,
         "claims_paid": paid.count(),
-        "paid_total": _money_sum(paid.aggregate(total=Sum("amount"))["total"] or 0, currency),
+        "paid_total": Money.summed(paid.aggregate(total=Sum("amount"))["total"] or 0, currency),
         "pending": SolidarityClaim.objects.filter(status=SolidarityClaim.Status.PENDING).count(),
     }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -39,11 +38,6 @@ from .forms import (
     SaleForm,
 )
 from .templatetags.books import chart_name
-
-
-def _money(amount: Any) -> Money:
-    return Money.of(amount if amount is not None else Decimal(0), current_policy().policy.currency)
-
 
 # --- Every member ------------------------------------------------------------------------
 
@@ -171,7 +165,7 @@ def solidarity(request: HttpRequest) -> HttpResponse:
                 actions.claim_support,
                 actor=viewer,
                 reason=form.cleaned_data["reason"],
-                amount=_money(form.cleaned_data["amount"]),
+                amount=selectors.in_books_currency(form.cleaned_data["amount"]),
                 details=form.cleaned_data["details"],
             )
             if claim is not None:
@@ -259,8 +253,8 @@ def record_sale(request: HttpRequest) -> HttpResponse:
         actions.record_sale,
         actor=person(request),
         worker_number=data["worker"],
-        price=_money(data["price"]),
-        tip=_money(data["tip"]),
+        price=selectors.in_books_currency(data["price"]),
+        tip=selectors.in_books_currency(data["tip"]),
         method=data["method"],
         hours=data["hours"],
         memo=data["memo"],
@@ -286,7 +280,7 @@ def _money_movement(request: HttpRequest, prefix: str, action: Any, done: str) -
             form,
             action,
             actor=person(request),
-            amount=_money(data["amount"]),
+            amount=selectors.in_books_currency(data["amount"]),
             method=data["method"],
             memo=data["memo"],
             on=data["on"],
@@ -327,7 +321,7 @@ def move_money(request: HttpRequest) -> HttpResponse:
         form,
         actions.move_money,
         actor=person(request),
-        amount=_money(data["amount"]),
+        amount=selectors.in_books_currency(data["amount"]),
         from_method=data["source"],
         to_method=data["target"],
         memo=data["memo"],

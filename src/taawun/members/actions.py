@@ -272,10 +272,7 @@ def _register(
 
 
 def _check_method(method: str, reference: str) -> None:
-    if method not in PaymentMethod.values:
-        raise InvalidInput(
-            "bad_method", gettext_noop("Choose cash, bank transfer or mobile wallet.")
-        )
+    payment_account(method)  # refuses an unknown method
     if method != PaymentMethod.CASH and not reference.strip():
         raise InvalidInput(
             "reference_required",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
-from taawun.domain.money import Money, quantum
+from taawun.domain.money import Money
 from taawun.domain.shares import may_vote
 from taawun.transparency.versioning import cached
 
@@ -57,9 +57,7 @@ def profile_of(user: User) -> Profile | None:
 def capital_balance(membership: Membership) -> Money:
     currency = current_policy().policy.currency
     total = membership.capital_entries.aggregate(total=Sum("amount"))["total"]
-    if total is None:
-        return Money.zero(currency)
-    return Money(total.quantize(quantum(currency)), currency)  # SQLite sums in floats
+    return Money.summed(total or 0, currency)
 
 
 def shares_held(membership: Membership) -> int:
