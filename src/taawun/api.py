@@ -32,6 +32,13 @@ from taawun.apikeys.idempotency import MAX_KEY_LENGTH
 from taawun.coop.api import router as coop_router
 from taawun.domain.errors import DomainError
 from taawun.ledger.api import router as books_router
+from taawun.market.api import router as market_router
+from taawun.market.fairness.api import router as fairness_router
+from taawun.market.products.api import router as products_router
+from taawun.market.projects.api import router as projects_router
+from taawun.market.services.api import router as services_router
+from taawun.market.trips.api import router as trips_router
+from taawun.market.works.api import router as works_router
 from taawun.members.api import router as members_router
 from taawun.web.errors import explain, explain_validation
 
@@ -93,6 +100,13 @@ api.add_router("/", coop_router)
 api.add_router("/", members_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/books", books_router)
+api.add_router("/market", market_router)
+api.add_router("/market/services", services_router)
+api.add_router("/market/trips", trips_router)
+api.add_router("/market/projects", projects_router)
+api.add_router("/market/shop", products_router)
+api.add_router("/market/works", works_router)
+api.add_router("/market/fairness", fairness_router)
 
 
 def error(

@@ -75,6 +75,13 @@ INSTALLED_APPS = [
     "taawun.members",
     "taawun.ledger",
     "taawun.apikeys",
+    "taawun.market",
+    "taawun.market.services",
+    "taawun.market.trips",
+    "taawun.market.projects",
+    "taawun.market.products",
+    "taawun.market.works",
+    "taawun.market.fairness",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("taawun.coop.urls")),
     path("members/", include("taawun.members.urls")),
     path("books/", include("taawun.ledger.urls")),
+    path("market/", include("taawun.market.urls")),
     path("accounts/", include("allauth.urls")),
     path("roles/", include("taawun.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -162,9 +162,51 @@ class EarningsFloor(Frozen):
     period_days: int = Field(default=14, ge=1, le=92)
 
 
+class Licence(Frozen):
+    """A kind of licence to a creative work, its price, and the creator's royalty (the share of
+    the price before tax that goes to the creator; the solidarity share comes out of the rest
+    and the co-op keeps what is left)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$")
+    name: Text
+    price: Decimal = price("10.00")
+    royalty_percent: Percent = percent("50")
+
+
+class WorkPrices(Frozen):
+    """Creative works are sold as licences at prices the members set, like a stock agency whose
+    photographers own it."""
+
+    licences: tuple[Licence, ...] = Field(
+        default=(
+            Licence(
+                key="personal",
+                name=Text(ar="استخدام شخصي", en="Personal use"),
+                price=Decimal("15.00"),
+                royalty_percent=Decimal(50),
+            ),
+            Licence(
+                key="commercial",
+                name=Text(ar="استخدام تجاري", en="Commercial use"),
+                price=Decimal("60.00"),
+                royalty_percent=Decimal(50),
+            ),
+            Licence(
+                key="extended",
+                name=Text(ar="ترخيص موسّع", en="Extended licence"),
+                price=Decimal("250.00"),
+                royalty_percent=Decimal(75),
+            ),
+        ),
+        min_length=1,
+        max_length=10,
+    )
+
+
 class PricingRules(Frozen):
     trips: TripPrices = TripPrices()
     services: ServicePrices = ServicePrices()
+    works: WorkPrices = WorkPrices()
     surge: SurgeRules = SurgeRules()
     earnings_floor: EarningsFloor = EarningsFloor()
 
@@ -207,6 +249,12 @@ class Policy(Frozen):
         raise InvalidInput(
             "unknown_member_class", gettext_noop("There is no member class %(key)s."), key=key
         )
+
+    def licence(self, key: str) -> Licence:
+        for licence in self.pricing.works.licences:
+            if licence.key == key:
+                return licence
+        raise InvalidInput("unknown_licence", gettext_noop("There is no licence %(key)s."), key=key)
 
     def share_total(self, key: str) -> Money:
         member_class = self.member_class(key)
@@ -309,8 +357,25 @@ def _validate_prices(policy: Policy) -> None:
         pricing.trips.minimum_fare,
         pricing.services.hourly_rate,
         pricing.earnings_floor.hourly,
+        *(licence.price for licence in pricing.works.licences),
     ):
         Money(amount, policy.currency)  # refuses sub-minor-unit prices
+    keys = [licence.key for licence in pricing.works.licences]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("duplicate_licence", gettext_noop("Licence keys must be unique."))
+    for licence in pricing.works.licences:
+        if licence.price <= 0:
+            raise InvalidInput(
+                "licence_free", gettext_noop("The %(key)s licence needs a price."), key=licence.key
+            )
+        if licence.royalty_percent + policy.fees.solidarity_percent > 100:
+            raise InvalidInput(
+                "royalty_over_100",
+                gettext_noop(
+                    "The %(key)s royalty and the solidarity share together exceed the whole price."
+                ),
+                key=licence.key,
+            )
 
 
 def validate_surplus(rules: SurplusRules) -> None:

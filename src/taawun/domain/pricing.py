@@ -175,6 +175,31 @@ def quote_agreed(
     return _quote(policy, policy_version, price, tip, lines, rounded=False)
 
 
+def quote_licence(*, policy: Policy, policy_version: int, key: str) -> Quote:
+    """A licence to a creative work at the price the members set for its kind. The creator's
+    royalty takes the place of the worker's share: the co-op's fee is what the royalty and the
+    solidarity share leave."""
+    licence = policy.licence(key)
+    price = Money(licence.price, policy.currency)
+    fees = policy.fees.model_copy(
+        update={"coop_fee_percent": 100 - licence.royalty_percent - policy.fees.solidarity_percent}
+    )
+    parts = breakdown(
+        price=price, tip=Money.zero(policy.currency), rules=fees, policy_version=policy_version
+    )
+    lines = (
+        Line(
+            gettext_noop("%(licence)s licence at %(amount)s, the price the members set"),
+            {"licence": licence.key, "amount": str(price)},
+        ),
+        Line(
+            gettext_noop("Royalty %(percent)s%% of the price before tax goes to the creator"),
+            {"percent": _number(licence.royalty_percent)},
+        ),
+    )
+    return Quote(price=price, breakdown=parts, policy_version=policy_version, lines=lines)
+
+
 def late_cancellation_fee(
     *, policy: Policy, quote_price: Money, hours_before_start: Decimal
 ) -> Money:

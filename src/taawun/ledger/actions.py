@@ -419,11 +419,17 @@ def reverse_entry(*, actor: User, number: int, reason: str) -> JournalEntry:
     """A correction: a new entry, today, with every line of the original negated. An entry is
     reversed at most once; a reversal is not itself reversed (post the right entry instead)."""
     require_role(actor, Role.BOARD)
-    if not reason.strip():
-        raise InvalidInput("reason_required", gettext_noop("Say why the entry is reversed."))
     original = JournalEntry.objects.select_for_update().filter(number=number).first()
     if original is None:
         raise NotFound("not_found", gettext_noop("No such entry."))
+    return reverse(actor=actor, original=original, reason=reason)
+
+
+def reverse(*, actor: User, original: JournalEntry, reason: str) -> JournalEntry:
+    """Reverse ``original`` (locked by the caller) inside the caller's action: a refund of a
+    sale the marketplace cancels, or the board's correction."""
+    if not reason.strip():
+        raise InvalidInput("reason_required", gettext_noop("Say why the entry is reversed."))
     if original.kind == EntryKind.REVERSAL:
         raise DomainError("reversal_of_reversal", gettext_noop("A reversal cannot be reversed."))
     if JournalEntry.objects.filter(reverses=original).exists():
@@ -533,6 +539,47 @@ def record_sale(
             number=worker_number,
         )
     parts = breakdown(price=price, tip=tip, rules=policy.fees, policy_version=current.number)
+
+    def post_it() -> JournalEntry:
+        return post_sale(
+            actor=actor,
+            worker=worker,
+            parts=parts,
+            method=method,
+            hours=hours,
+            memo=memo,
+            on=on,
+            idempotency_key=idempotency_key,
+        )
+
+    if not idempotency_key:
+        return post_it(), parts
+    try:
+        with transaction.atomic():  # a savepoint, so a clash of keys can be answered
+            entry = post_it()
+    except IntegrityError:  # the same key, recorded meanwhile by a concurrent retry
+        done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if done is None:
+            raise
+        return done, _replayed_breakdown(done, worker_number, price, tip)
+    return entry, parts
+
+
+def post_sale(
+    *,
+    actor: User,
+    worker: Membership,
+    parts: Breakdown,
+    method: str,
+    hours: Decimal,
+    memo: str = "",
+    on: dt.date | None = None,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post a customer's payment split as ``parts`` says, inside the caller's action (which has
+    checked who may record it): the worker's share and the whole tip are owed to the worker, the
+    fee is the co-op's income, the solidarity share goes to the fund and any tax is held for the
+    tax office. The hours count towards the worker's patronage."""
     legs = [Leg.debit(payment_account(method), parts.total_paid)]
     legs.append(Leg.credit("owed_to_member", parts.worker_total, worker))
     for purpose, amount in (
@@ -542,34 +589,20 @@ def record_sale(
     ):
         if not amount.is_zero:
             legs.append(Leg.credit(purpose, amount))
-
-    def post_sale() -> JournalEntry:
-        return post(
-            actor=actor,
-            kind=EntryKind.SALE,
-            legs=legs,
-            memo=memo,
-            on=on,
-            member=worker,
-            hours=hours,
-            idempotency_key=idempotency_key or None,
-            policy_version=current.number,
-            audit={"hours": hours, "method": method},
-        )
-
-    if not idempotency_key:
-        entry = post_sale()
-    else:
-        try:
-            with transaction.atomic():  # a savepoint, so a clash of keys can be answered
-                entry = post_sale()
-        except IntegrityError:  # the same key, recorded meanwhile by a concurrent retry
-            done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-            if done is None:
-                raise
-            return done, _replayed_breakdown(done, worker_number, price, tip)
+    entry = post(
+        actor=actor,
+        kind=EntryKind.SALE,
+        legs=legs,
+        memo=memo,
+        on=on,
+        member=worker,
+        hours=hours,
+        idempotency_key=idempotency_key or None,
+        policy_version=parts.policy_version,
+        audit={"hours": hours, "method": method},
+    )
     _count_patronage(worker, entry.period, hours, parts.worker_total)
-    return entry, parts
+    return entry
 
 
 def _replayed_breakdown(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language
 
 from taawun.domain import ledger as books
 
@@ -55,9 +55,3 @@ def held(account: Account) -> Decimal:
 @register.filter
 def reason_name(reason: str) -> str:
     return str(REASON_NAMES.get(reason, reason))
-
-
-@register.simple_tag
-def explain_line(message: str, params: dict[str, str]) -> str:
-    """A line of a stored explanation, translated, with its figures filled in."""
-    return gettext(message) % params if params else gettext(message)
