@@ -26,7 +26,7 @@ from taawun.domain.errors import InvalidInput
 from taawun.domain.policy import DispatchRules
 
 EFFICIENT = DispatchRules(fairness_weight=Decimal(0))
-DEFAULT = DispatchRules()
+FAIR = DispatchRules(fairness_weight=Decimal("0.3"))  # the worked examples' weight
 
 
 def worker(
@@ -122,7 +122,7 @@ def test_fairness_decides_between_two_equally_near_workers() -> None:
     workers = [worker(10, 1, earning=30), worker(20, -1, earning=10)]  # mean 20 per hour
     assert list(fairness_terms(workers)) == [5.0, -5.0]
     assert run(EFFICIENT, requests, workers).pairs() == {1: 10}  # a tie: the lower id
-    batch = run(DEFAULT, requests, workers)
+    batch = run(FAIR, requests, workers)
     assert batch.pairs() == {1: 20}
     explanation = batch.assignments[0].explanation
     assert explanation.fairness_term_km == -5.0
@@ -138,9 +138,9 @@ def test_fairness_decides_between_two_equally_near_workers() -> None:
 def test_default_weight_trades_only_a_small_detour() -> None:
     requests = [Request(1, 0, 0)]
     workers = [worker(10, 1, earning=30), worker(20, -5, earning=10)]
-    assert run(DEFAULT, requests, workers).pairs() == {1: 10}  # 4 km more is too far
+    assert run(FAIR, requests, workers).pairs() == {1: 10}  # 4 km more is too far
     workers = [worker(10, 1, earning=30), worker(20, -3.5, earning=10)]
-    assert run(DEFAULT, requests, workers).pairs() == {1: 20}  # 2.5 km more is within 3 km
+    assert run(FAIR, requests, workers).pairs() == {1: 20}  # 2.5 km more is within 3 km
 
 
 def test_new_workers_and_a_batch_without_earnings_are_neutral() -> None:
@@ -154,10 +154,10 @@ def test_new_workers_and_a_batch_without_earnings_are_neutral() -> None:
 
 
 def test_explanation_when_alone_and_when_the_other_is_out_of_reach() -> None:
-    alone = run(DEFAULT, [Request(1, 0, 0)], [worker(10, 1)]).assignments[0].explanation
+    alone = run(FAIR, [Request(1, 0, 0)], [worker(10, 1)]).assignments[0].explanation
     assert (alone.nearest_other_id, alone.nearest_other_pickup_km) == (None, None)
     assert str(alone.lines[-1]) == "No other worker was available."
-    batch = run(DEFAULT, [Request(1, 0, 0)], [worker(10, 1), worker(20, 3)])
+    batch = run(FAIR, [Request(1, 0, 0)], [worker(10, 1), worker(20, 3)])
     assert str(batch.assignments[0].explanation.lines[-1]) == (
         "The nearest other worker, 20, is farther away: 3.00 km."
     )
@@ -169,8 +169,8 @@ def test_explanation_when_alone_and_when_the_other_is_out_of_reach() -> None:
 
 
 def test_empty_batches() -> None:
-    assert run(DEFAULT, [], [worker(1, 0)]).assignments == ()
-    batch = run(DEFAULT, [Request(1, 0, 0)], [])
+    assert run(FAIR, [], [worker(1, 0)]).assignments == ()
+    batch = run(FAIR, [Request(1, 0, 0)], [])
     assert (batch.unassigned, batch.total_cost_km) == ((1,), 30.0)
     assert greedy_nearest([], [], 5) == {}
 
@@ -179,7 +179,7 @@ def test_empty_batches() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("rules", [EFFICIENT, DEFAULT], ids=["weight0", "weight0.3"])
+@pytest.mark.parametrize("rules", [EFFICIENT, FAIR], ids=["weight0", "weight0.3"])
 def test_min_cost_flow_is_within_half_a_percent_of_the_optimum(
     seed: int, rules: DispatchRules
 ) -> None:
@@ -197,11 +197,11 @@ def test_the_greedy_fallback_runs_when_the_time_limit_passes() -> None:
     requests, workers = random_batch(4, 300, 200, size=20)
     ticks = count(step=1000)  # every reading of the clock is 1,000 s later: always too late
     for solver in ("auto", "exact", "min_cost_flow"):
-        batch = run(DEFAULT, requests, workers, solver=solver, clock=lambda: float(next(ticks)))
+        batch = run(FAIR, requests, workers, solver=solver, clock=lambda: float(next(ticks)))
         assert batch.solver == "greedy"
         check_valid(batch, requests, workers, 15)
         assert len(batch.assignments) == 200  # more requests than workers: all workers used
-    exact = run(DEFAULT, requests, workers)
+    exact = run(FAIR, requests, workers)
     assert exact.total_cost_km <= batch.total_cost_km
 
 
@@ -250,9 +250,9 @@ def test_every_worker_and_request_is_used_at_most_once(
 def test_the_same_input_gives_the_same_output_in_any_order() -> None:
     requests, workers = random_batch(5, 150, 120, size=15)
     for solver in ("exact", "min_cost_flow"):
-        first = run(DEFAULT, requests, workers, solver=solver)
-        assert run(DEFAULT, requests, workers, solver=solver) == first
-        shuffled = run(DEFAULT, requests[::-1], workers[::-1], solver=solver)
+        first = run(FAIR, requests, workers, solver=solver)
+        assert run(FAIR, requests, workers, solver=solver) == first
+        shuffled = run(FAIR, requests[::-1], workers[::-1], solver=solver)
         assert shuffled == first
     assert greedy_nearest(requests, workers, 15) == greedy_nearest(requests, workers, 15)
 
@@ -272,9 +272,9 @@ def test_string_ids_work() -> None:
         (lambda: Request(1, 0, math.inf), "invalid_number"),
         (lambda: Worker(1, 0, 0, hourly_earnings=-1, active_hours=1), "negative_number"),
         (lambda: Worker(1, 0, 0, hourly_earnings=1, active_hours=Decimal("NaN")), "invalid_number"),
-        (lambda: run(DEFAULT, [Request(1, 0, 0), Request(1, 1, 1)], []), "duplicate_id"),
-        (lambda: run(DEFAULT, [], [worker(3, 0), worker(3, 1)]), "duplicate_id"),
-        (lambda: run(DEFAULT, [Request(1, 0, 0), Request("a", 1, 1)], []), "mixed_ids"),
+        (lambda: run(FAIR, [Request(1, 0, 0), Request(1, 1, 1)], []), "duplicate_id"),
+        (lambda: run(FAIR, [], [worker(3, 0), worker(3, 1)]), "duplicate_id"),
+        (lambda: run(FAIR, [Request(1, 0, 0), Request("a", 1, 1)], []), "mixed_ids"),
         (lambda: gini([]), "no_values"),
         (lambda: p10_over_mean([1, -1]), "negative_number"),
     ],

@@ -62,7 +62,7 @@ def test_rules_page_shows_the_prices_and_how_work_is_assigned(client, coop):
     ) in page
     assert "A booked service 45.00 ILS an hour, at least 2 hours" in page
     assert "Higher prices when demand is high Off" in page
-    assert "topped up to it" in page and "fairness weight of 0.3" in page
+    assert "topped up to it" in page and "fairness weight of 0.6" in page
 
 
 def test_rules_page_lists_every_version_newest_first(client, coop, founder, policy):

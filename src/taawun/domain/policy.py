@@ -216,7 +216,7 @@ class DispatchRules(Frozen):
     weight favours workers earning below the mean per active hour; no protected attribute is
     ever an input."""
 
-    fairness_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=10)
+    fairness_weight: Decimal = Field(default=Decimal("0.6"), ge=0, le=10)
     unassigned_penalty_km: Decimal = Field(default=Decimal(30), gt=0, le=1000)
     max_pickup_km: Decimal = Field(default=Decimal(15), gt=0, le=500)
     batch_seconds: int = Field(default=5, ge=1, le=300)
