@@ -12,7 +12,7 @@ from django.db import transaction
 from taawun.accounts.models import User
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from taawun.domain.pricing import Quote, quote_service
+from taawun.domain.pricing import Quote, quote_agreed, quote_service
 from taawun.ledger.models import EntryKind, JournalEntry
 from taawun.market import actions, selectors
 from taawun.market.models import Order, OrderEvent, Rating, Sector, Status
@@ -209,3 +209,19 @@ def test_an_order_is_seen_only_by_its_parties_and_the_board(
     with pytest.raises(NotAllowed):
         actions.require_party(stranger, order, customer=True, worker=True, board=True)
     actions.require_party(worker.user, order, worker=True)
+
+
+@pytest.mark.parametrize("price", ["12.05", "0.01", "999999.99", "33.33"])
+def test_any_price_in_minor_units_can_be_ordered(
+    make_account: Callable[..., User], price: str
+) -> None:
+    """The parts add up to the price exactly; the database check allows for SQLite's floats."""
+    current = current_policy()
+    quote = quote_agreed(policy=current.policy, policy_version=current.number, price=ils(price))
+    with transaction.atomic():
+        order = actions.place(
+            customer=make_account(), sector=Sector.PRODUCT, title="Jam", quote=quote
+        )
+    order.refresh_from_db()
+    assert order.price == Decimal(price)
+    assert order.tax + order.coop_fee + order.solidarity + order.worker_share == Decimal(price)

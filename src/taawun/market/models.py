@@ -10,6 +10,7 @@ The receipt every party sees is the price's breakdown stored on the order.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +54,10 @@ OPEN_STATUSES = (
 )
 
 
+_PARTS = models.F("tax") + models.F("coop_fee") + models.F("solidarity") + models.F("worker_share")
+HALF_THOUSANDTH = models.Value(Decimal("0.0005"))
+
+
 class Order(models.Model):
     sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
@@ -93,13 +98,10 @@ class Order(models.Model):
                 condition=models.Q(price__gte=0), name="order_price_not_negative"
             ),
             models.CheckConstraint(condition=models.Q(tip__gte=0), name="order_tip_not_negative"),
+            # Within half a thousandth: exact on PostgreSQL; SQLite adds decimals as floats.
             models.CheckConstraint(
-                condition=models.Q(
-                    price=models.F("tax")
-                    + models.F("coop_fee")
-                    + models.F("solidarity")
-                    + models.F("worker_share")
-                ),
+                condition=models.Q(price__gt=_PARTS - HALF_THOUSANDTH)
+                & models.Q(price__lt=_PARTS + HALF_THOUSANDTH),
                 name="order_parts_add_up",
             ),
         ]
@@ -139,6 +141,7 @@ class OrderEvent(models.Model):
         PLACED = "placed", _("placed")
         OFFERED = "offered", _("offered to a worker")
         DECLINED = "declined", _("declined by the worker")
+        EXPIRED = "expired", _("offer not answered in time")
         CONFIRMED = "confirmed", _("confirmed")
         RESCHEDULED = "rescheduled", _("rescheduled")
         STARTED = "started", _("started")

@@ -41,11 +41,21 @@ def mine(request: HttpRequest) -> HttpResponse:
     )
 
 
+SECTOR_PACKAGES = {
+    Sector.SERVICE: "services",
+    Sector.TRIP: "trips",
+    Sector.PROJECT: "projects",
+    Sector.PRODUCT: "products",
+    Sector.WORK: "works",
+}
+
+
 def _panel(sector: str) -> str | None:
     """The sector's part of the order page (its details and next steps), if it has one."""
     try:
-        return select_template([f"market_{sector}/_order_panel.html"]).template.name
-    except TemplateDoesNotExist:
+        name = f"market_{SECTOR_PACKAGES[Sector(sector)]}/_order_panel.html"
+        return select_template([name]).template.name
+    except (TemplateDoesNotExist, ValueError):
         return None
 
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
+from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
@@ -53,7 +54,7 @@ class Migration(migrations.Migration):
             name='OrderEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('placed', 'placed'), ('offered', 'offered to a worker'), ('declined', 'declined by the worker'), ('confirmed', 'confirmed'), ('rescheduled', 'rescheduled'), ('started', 'started'), ('delivered', 'delivered'), ('accepted', 'accepted by the customer'), ('disputed', 'disputed'), ('resolved', 'dispute resolved'), ('paid', 'paid'), ('refunded', 'refunded'), ('cancelled', 'cancelled'), ('completed', 'completed'), ('rated', 'rated')], max_length=16, verbose_name='what happened')),
+                ('kind', models.CharField(choices=[('placed', 'placed'), ('offered', 'offered to a worker'), ('declined', 'declined by the worker'), ('expired', 'offer not answered in time'), ('confirmed', 'confirmed'), ('rescheduled', 'rescheduled'), ('started', 'started'), ('delivered', 'delivered'), ('accepted', 'accepted by the customer'), ('disputed', 'disputed'), ('resolved', 'dispute resolved'), ('paid', 'paid'), ('refunded', 'refunded'), ('cancelled', 'cancelled'), ('completed', 'completed'), ('rated', 'rated')], max_length=16, verbose_name='what happened')),
                 ('at', models.DateTimeField(auto_now_add=True, verbose_name='when')),
                 ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
                 ('data', models.JSONField(blank=True, default=dict)),
@@ -102,7 +103,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('price', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('tax'), '+', models.F('coop_fee')), '+', models.F('solidarity')), '+', models.F('worker_share')))), name='order_parts_add_up'),
+            constraint=models.CheckConstraint(condition=models.Q(('price__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('tax'), '+', models.F('coop_fee')), '+', models.F('solidarity')), '+', models.F('worker_share')), '-', models.Value(Decimal('0.0005')))), ('price__lt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('tax'), '+', models.F('coop_fee')), '+', models.F('solidarity')), '+', models.F('worker_share')), '+', models.Value(Decimal('0.0005'))))), name='order_parts_add_up'),
         ),
         migrations.AddConstraint(
             model_name='rating',

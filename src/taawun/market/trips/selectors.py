@@ -1,0 +1,181 @@
+"""Reads for rides and deliveries: the places, a quote (no side effects), a trip with the
+explanation of its assignment for its parties, a worker's offers and the open trips near them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from taawun.accounts.models import User
+from taawun.coop.selectors import current_policy
+from taawun.domain import geo
+from taawun.domain.errors import InvalidInput, NotAllowed, NotFound, gettext_noop
+from taawun.domain.money import Money
+from taawun.domain.pricing import Quote, quote_trip
+from taawun.market import selectors as market
+from taawun.market.actions import MAX_ID
+from taawun.market.models import Order, Sector, Status
+from taawun.members.models import Membership
+
+from .models import Offer, Place, Presence, Trip
+
+OFFER_SECONDS = 60
+"""How long a worker has to answer an offer before it goes back to the next batch."""
+
+BUSY = (Status.OFFERED, Status.CONFIRMED, Status.IN_PROGRESS)
+"""A worker with a trip in one of these has an open trip and is not offered another."""
+
+NEARBY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class TripQuote:
+    """The upfront price of a trip and the estimate it rests on."""
+
+    estimate: geo.Estimate
+    quote: Quote
+
+
+def places() -> QuerySet[Place]:
+    return Place.objects.all()
+
+
+def place_or_404(place_id: int | str) -> Place:
+    try:
+        number = int(place_id)
+    except (TypeError, ValueError):
+        number = 0
+    found = Place.objects.filter(pk=number).first() if 0 < number <= MAX_ID else None
+    if found is None:
+        raise NotFound("no_such_place", gettext_noop("No such place."))
+    return found
+
+
+def position_of(item: Place | Presence) -> geo.Point:
+    return geo.Point(item.latitude, item.longitude)
+
+
+def area_centre() -> geo.Point | None:
+    """The centre of the co-op's places: trips and positions must be near it (None before the
+    board has named any place, when only the coordinates' ranges are checked)."""
+    return geo.centre([position_of(p) for p in Place.objects.only("latitude", "longitude")])
+
+
+def check_in_area(position: geo.Point) -> geo.Point:
+    if not geo.within_area(position, area_centre()):
+        raise InvalidInput(
+            "outside_area",
+            gettext_noop("%(position)s is more than %(km)s km from the co-op's area."),
+            position=str(position),
+            km=f"{geo.AREA_RADIUS_KM:g}",
+        )
+    return position
+
+
+def trip_quote(*, pickup: geo.Point, dropoff: geo.Point, tip: Money | None = None) -> TripQuote:
+    """What a trip would cost now under the current policy; nothing is written."""
+    check_in_area(pickup)
+    check_in_area(dropoff)
+    estimate = geo.estimate(pickup, dropoff)
+    current = current_policy()
+    quote = quote_trip(
+        policy=current.policy,
+        policy_version=current.number,
+        km=estimate.km,
+        minutes=estimate.minutes,
+        tip=tip,
+    )
+    return TripQuote(estimate=estimate, quote=quote)
+
+
+def pickup_of(trip: Trip) -> geo.Point:
+    return geo.Point(trip.pickup_latitude, trip.pickup_longitude)
+
+
+def dropoff_of(trip: Trip) -> geo.Point:
+    return geo.Point(trip.dropoff_latitude, trip.dropoff_longitude)
+
+
+def membership_of(user: User) -> Membership | None:
+    return Membership.objects.filter(user=user).exclude(status=Membership.Status.LEFT).first()
+
+
+def working_membership(user: User) -> Membership:
+    """The viewer's membership if it is of a class that works; refused otherwise."""
+    member = membership_of(user)
+    if member is None or not current_policy().policy.member_class(member.member_class).works:
+        raise NotAllowed("not_a_worker", gettext_noop("Only working members can take trips."))
+    return member
+
+
+def trip_order_or_404(viewer: User, order_id: int | str) -> Order:
+    """A trip's order, seen by its customer, its worker or the board (as every order is)."""
+    order = market.access_order_or_404(viewer, order_id)
+    if order.sector != Sector.TRIP or not Trip.objects.filter(order=order).exists():
+        raise NotFound("not_found", gettext_noop("No such order."))
+    return order
+
+
+def trip_of(order: Order) -> Trip:
+    """The trip of a trip's order (the reverse one-to-one, typed)."""
+    trip: Trip = order.trip  # type: ignore[attr-defined]
+    return trip
+
+
+def current_offer(order: Order) -> Offer | None:
+    """The offer whose explanation the order's parties may read (see ``Trip.current_offer``)."""
+    return trip_of(order).current_offer
+
+
+def presence_of(member: Membership) -> Presence | None:
+    return Presence.objects.filter(worker=member).first()
+
+
+def live_offers(member: Membership) -> QuerySet[Offer]:
+    """The offers waiting for the worker's answer (at most one)."""
+    return Offer.objects.filter(worker=member, status=Offer.Status.OFFERED).select_related(
+        "trip__order", "run"
+    )
+
+
+def seconds_left(offer: Offer, now: Any = None) -> int:
+    elapsed = ((now or timezone.now()) - offer.offered_at).total_seconds()
+    return max(0, int(OFFER_SECONDS - elapsed))
+
+
+def my_open_trips(member: Membership) -> QuerySet[Order]:
+    return Order.objects.filter(
+        worker=member, sector=Sector.TRIP, status__in=[Status.CONFIRMED, Status.IN_PROGRESS]
+    ).select_related("trip", "customer")
+
+
+def counted_declines(member: Membership) -> int:
+    """Declines the members' rules count (see ``actions.decline_offer``)."""
+    return Offer.objects.filter(worker=member, counts_against=True).count()
+
+
+def open_trips_near(member: Membership) -> list[tuple[Trip, Decimal]]:
+    """REQUESTED trips whose pickup is within the policy's reach of the worker's reported
+    position, nearest first, with the distance in km (empty while offline)."""
+    presence = presence_of(member)
+    if presence is None or not presence.online:
+        return []
+    reach = float(current_policy().policy.dispatch.max_pickup_km)
+    here = position_of(presence)
+    found = []
+    trips = (
+        Trip.objects.filter(order__status=Status.REQUESTED, order__sector=Sector.TRIP)
+        .exclude(order__customer_id=member.user_id)
+        .select_related("order")
+        .order_by("order_id")[:1000]
+    )
+    for trip in trips:
+        km = geo.haversine_km(here, pickup_of(trip))
+        if km <= reach:
+            found.append((trip, Decimal(repr(round(km, 1)))))
+    found.sort(key=lambda pair: (pair[1], pair[0].order_id))
+    return found[:NEARBY_LIMIT]
