@@ -134,6 +134,7 @@ def create_demo() -> None:
             actor=_account(handle, name), member_class=member_class, motivation=motivation
         )
     create_demo_books(founder)
+    create_demo_market(founder)
 
 
 EXPENSES = [
@@ -211,3 +212,15 @@ def create_demo_books(founder: User) -> None:
         amount=Money(Decimal("300.00"), "ILS"),
         details="أسبوعان في البيت بعد عملية صغيرة.",
     )
+
+
+def create_demo_market(founder: User) -> None:
+    """Orders in every sector at every stage, and a few members' consented self-reports."""
+    from taawun.market.fairness import demo as fairness
+    from taawun.market.products import demo as products
+    from taawun.market.projects import demo as projects
+    from taawun.market.services import demo as services
+    from taawun.market.trips import demo as trips
+
+    for sector in (services, trips, projects, products, fairness):
+        sector.populate(founder)

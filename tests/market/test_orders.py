@@ -25,9 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("coop")]
 
 def two_hours() -> Quote:
     current = current_policy()
-    return quote_service(
-        policy=current.policy, policy_version=current.number, hours=Decimal(2)
-    )
+    return quote_service(policy=current.policy, policy_version=current.number, hours=Decimal(2))
 
 
 @transaction.atomic
@@ -95,15 +93,14 @@ def test_a_retry_with_the_same_key_returns_the_first_order(
 def test_the_same_key_for_something_else_is_refused(make_account: Callable[..., User]) -> None:
     customer = make_account()
     placed(customer, idempotency_key="abc")
-    with pytest.raises(DomainError) as refused:
-        with transaction.atomic():
-            actions.place(
-                customer=customer,
-                sector=Sector.SERVICE,
-                title="Something else",
-                quote=two_hours(),
-                idempotency_key="abc",
-            )
+    with pytest.raises(DomainError) as refused, transaction.atomic():
+        actions.place(
+            customer=customer,
+            sector=Sector.SERVICE,
+            title="Something else",
+            quote=two_hours(),
+            idempotency_key="abc",
+        )
     assert refused.value.code == "idempotency_conflict"
     assert Order.objects.count() == 1
 

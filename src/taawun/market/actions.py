@@ -65,7 +65,9 @@ def working_member(member: Membership | None) -> Membership:
     return member
 
 
-def _scoped(customer: User, key: str | None) -> str | None:
+def scoped_key(customer: User, key: str | None) -> str | None:
+    """A customer's idempotency key as stored: keys are the customer's own, so two customers
+    may use the same one."""
     key = (key or "").strip()
     return f"{customer.pk}:{key}" if key else None
 
@@ -93,7 +95,7 @@ def place(
         raise InvalidInput("bad_title", gettext_noop("Say what is ordered, in 200 characters."))
     if worker is not None:
         working_member(worker)
-    key = _scoped(customer, idempotency_key)
+    key = scoped_key(customer, idempotency_key)
     if key:
         earlier = Order.objects.filter(idempotency_key=key).first()
         if earlier is not None:

@@ -386,7 +386,7 @@ def checkout(
     if fulfilment == Fulfilment.DELIVERY and dropoff is None:
         raise InvalidInput("dropoff_needed", gettext_noop("Say where to deliver."))
     cart = _locked_cart(actor)
-    scoped = f"{actor.pk}:{key}"
+    scoped = f"{actor.pk}:{key}"  # as market.scoped_key scopes it (the key is not blank here)
     earlier = list(Order.objects.filter(basket__checkout_key=scoped, customer=actor).order_by("pk"))
     if earlier:
         return earlier

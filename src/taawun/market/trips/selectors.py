@@ -122,7 +122,7 @@ def trip_order_or_404(viewer: User, order_id: int | str) -> Order:
 
 def trip_of(order: Order) -> Trip:
     """The trip of a trip's order (the reverse one-to-one, typed)."""
-    trip: Trip = order.trip  # type: ignore[attr-defined]
+    trip: Trip = order.trip
     return trip
 
 

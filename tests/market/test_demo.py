@@ -1,0 +1,85 @@
+"""The demo co-op's marketplace: every sector at every stage, built once through the real
+actions, with the books sound and the fairness audit reading the consented self-reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from taawun.accounts.models import User
+from taawun.demo import DEMO_DOMAIN, create_demo
+from taawun.ledger.models import Period
+from taawun.market.fairness import demo as fairness_demo
+from taawun.market.fairness import selectors as fairness
+from taawun.market.fairness.models import SelfReport
+from taawun.market.models import Order, Rating, Status
+from taawun.market.products.models import Basket, Product
+from taawun.market.projects.models import Brief, Proposal
+from taawun.market.services.models import Availability, Booking, Service
+from taawun.market.trips import demo as trips_demo
+from taawun.market.trips.models import Offer, Place
+from tests.ledger.helpers import books_problems
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(sector: str) -> list[str]:
+    return sorted(Order.objects.filter(sector=sector).values_list("status", flat=True))
+
+
+def test_the_demo_market_has_every_sector_at_every_stage() -> None:
+    create_demo()
+    founder = User.objects.get(email=f"amal@{DEMO_DOMAIN}")
+
+    assert Service.objects.count() == 5
+    assert Availability.objects.exists()
+    assert {"requested", "confirmed", "completed", "cancelled"} <= set(statuses("service"))
+    assert Rating.objects.filter(order__sector="service").count() == 5
+    assert not Booking.objects.filter(active=True, order__status=Status.CANCELLED).exists()
+
+    assert Place.objects.count() == len(trips_demo.PLACES)
+    assert {"cancelled", "completed", "in_progress", "offered", "requested"} <= set(
+        statuses("trip")
+    )
+    assert Offer.objects.filter(status="offered").get().explanation["lines"]
+    unpaid = Order.objects.filter(sector="trip", status="completed", payment__isnull=True)
+    assert not unpaid.exists()
+
+    assert list(Brief.objects.order_by("pk").values_list("status", flat=True)) == [
+        "open",
+        "agreed",
+        "agreed",
+        "closed",
+    ]
+    assert Proposal.objects.count() == 5
+    assert statuses("project") == [
+        "completed",
+        "completed",
+        "completed",
+        "confirmed",
+        "confirmed",
+        "delivered",
+        "disputed",
+    ]
+
+    assert Product.objects.count() == 8
+    assert set(statuses("product")) == {"requested", "confirmed", "completed", "cancelled"}
+    assert Basket.objects.filter(fulfilment="delivery").exists()
+
+    assert SelfReport.objects.filter(dimension="gender").count() == 11
+    assert SelfReport.objects.filter(dimension="area").count() == 10
+    last_year = Period.objects.order_by("starts_on").first()
+    assert last_year is not None
+    audit = fairness.audit(founder, last_year)
+    assert audit.figures is not None and audit.figures.count >= 10
+    gender = next(line for line in audit.dimensions if line.dimension == "gender")
+    assert {g.key: g.mean is not None for g in gender.groups} == {"woman": True, "man": True}
+    area = next(line for line in audit.dimensions if line.dimension == "area")
+    assert {g.key: g.mean is not None for g in area.groups} == {"centre": True, "periphery": False}
+    reports = sorted(SelfReport.objects.values_list("membership__number", "dimension", "value"))
+    SelfReport.objects.all().delete()
+    fairness_demo.populate(founder)  # the same every time
+    assert sorted(SelfReport.objects.values_list("membership__number", "dimension", "value")) == (
+        reports
+    )
+
+    assert books_problems() == []
