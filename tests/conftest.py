@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -44,6 +46,13 @@ TEST_CLASSES = [
         "votes": False,
     },
 ]
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    """Uploads go to the test's own directory, never the installation's media root."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

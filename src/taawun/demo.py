@@ -221,6 +221,7 @@ def create_demo_market(founder: User) -> None:
     from taawun.market.projects import demo as projects
     from taawun.market.services import demo as services
     from taawun.market.trips import demo as trips
+    from taawun.market.works import demo as works
 
-    for sector in (services, trips, projects, products, fairness):
+    for sector in (services, trips, projects, products, works, fairness):
         sector.populate(founder)

@@ -48,6 +48,9 @@ class Api:
     def post(self, path: str, data: Any = None, **extra: str) -> Any:
         return self._call("post", path, data if data is not None else {}, **extra)
 
+    def put(self, path: str, data: Any = None, **extra: str) -> Any:
+        return self._call("put", path, data if data is not None else {}, **extra)
+
     def patch(self, path: str, data: Any = None, **extra: str) -> Any:
         return self._call("patch", path, data if data is not None else {}, **extra)
 

@@ -3,6 +3,9 @@ actions, with the books sound and the fairness audit reading the consented self-
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
+
 import pytest
 
 from taawun.accounts.models import User
@@ -17,6 +20,8 @@ from taawun.market.projects.models import Brief, Proposal
 from taawun.market.services.models import Availability, Booking, Service
 from taawun.market.trips import demo as trips_demo
 from taawun.market.trips.models import Offer, Place
+from taawun.market.works import selectors as works
+from taawun.market.works.models import LicenceGrant, Work
 from tests.ledger.helpers import books_problems
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +31,7 @@ def statuses(sector: str) -> list[str]:
     return sorted(Order.objects.filter(sector=sector).values_list("status", flat=True))
 
 
-def test_the_demo_market_has_every_sector_at_every_stage() -> None:
+def test_the_demo_market_has_every_sector_at_every_stage(media: Path) -> None:
     create_demo()
     founder = User.objects.get(email=f"amal@{DEMO_DOMAIN}")
 
@@ -64,6 +69,14 @@ def test_the_demo_market_has_every_sector_at_every_stage() -> None:
     assert Product.objects.count() == 8
     assert set(statuses("product")) == {"requested", "confirmed", "completed", "cancelled"}
     assert Basket.objects.filter(fulfilment="delivery").exists()
+
+    assert Work.objects.count() == 7
+    assert Work.objects.filter(active=False).count() == 1
+    assert LicenceGrant.objects.count() == 7
+    assert set(statuses("work")) == {"completed"}
+    assert len([p for p in media.rglob("*") if p.is_file()]) == 14  # originals and previews
+    desk = works.creator_desk(User.objects.get(email=f"rana@{DEMO_DOMAIN}"))
+    assert (desk.sales, desk.royalties.amount) == (3, Decimal("45.00"))
 
     assert SelfReport.objects.filter(dimension="gender").count() == 11
     assert SelfReport.objects.filter(dimension="area").count() == 10

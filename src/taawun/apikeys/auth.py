@@ -78,6 +78,8 @@ ANYONE = [token_auth, session_auth, anonymous]
 SESSION_ONLY = [session_auth]
 # OpenAPI: a public operation accepts either scheme, or none (ninja adds the two schemes).
 PUBLIC_SECURITY: dict[str, Any] = {"security": [{}]}
+# ``@router.get(..., **PUBLIC)``: a read open to anyone, signed in or not.
+PUBLIC: dict[str, Any] = {"auth": ANYONE, "openapi_extra": PUBLIC_SECURITY}
 
 
 class RateThrottle(BaseThrottle):

@@ -27,12 +27,16 @@ MoneyText = Annotated[
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["ILS"])]
 
 
-def _integral_float_to_int(value: object) -> object:
+def integral_float_to_int(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # JSON Schema counts 7.0 as an integer; strict pydantic would not. Text ("7") is still refused.
-WholeNumber = Annotated[int, BeforeValidator(_integral_float_to_int)]
+WholeNumber = Annotated[int, BeforeValidator(integral_float_to_int)]
+# Bounds go on the field (``x: WholeNumber = Field(ge=1)``). Inside another type (an optional
+# one, a list's items) put them before the validator, or the schema loses them:
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(integral_float_to_int)]
+PositiveNumber = Annotated[int, Field(ge=1, le=MAX_NUMBER), BeforeValidator(integral_float_to_int)]
 
 # Use with Field(max_length=...) for each field's own limit.
 SafeText = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]

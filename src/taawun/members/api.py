@@ -14,7 +14,7 @@ from pydantic import Field
 
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role
-from taawun.apikeys.auth import ANYONE, PUBLIC_SECURITY
+from taawun.apikeys.auth import PUBLIC
 from taawun.apikeys.idempotency import idempotent
 from taawun.apikeys.schemas import (
     ERRORS,
@@ -301,8 +301,6 @@ class ShareOperationOut(Schema):
 
 
 # --- The member directory ------------------------------------------------------------------
-
-PUBLIC: dict[str, Any] = {"auth": ANYONE, "openapi_extra": PUBLIC_SECURITY}
 
 
 @router.get(

@@ -33,7 +33,7 @@ def body(places: dict[str, Place], **change: Any) -> dict[str, Any]:
     return {
         "kind": "ride",
         "pickup": {"place": places["manara"].pk},
-        "dropoff": {"lat": "31.9590", "lon": 35.182},
+        "dropoff": {"lat": "31.9590", "lon": "35.182"},
         "tip": "1.00",
         **change,
     }
@@ -90,7 +90,7 @@ def test_a_trip_over_the_api_from_request_to_payment(
     assert Order.objects.count() == 1
     worker = make_member("worker")
     driver = api(worker.user)
-    here = driver.post(f"{BASE}/presence", {"online": True, "lat": 31.937, "lon": "35.203"})
+    here = driver.post(f"{BASE}/presence", {"online": True, "lat": "31.937", "lon": "35.203"})
     assert here.status_code == 200 and here.json()["lat"] == "31.937000"
     offers = driver.get(f"{BASE}/offers").json()  # runs the batch
     assert [o["order"] for o in offers["offers"]] == [order_id]
@@ -119,7 +119,8 @@ def test_bad_input_is_a_4xx_with_a_code(customer: User, places: dict[str, Place]
         (body(places, dropoff={"place": 10**30}), 422),
         (body(places, dropoff={"place": 999999}), 404),
         (body(places, dropoff={"lat": "NaN", "lon": "35"}), 422),
-        (body(places, dropoff={}), 422),
+        (body(places, dropoff={}), 400),
+        (body(places, dropoff={"lat": 31.9, "lon": 35.2}), 422),  # degrees are text
         (body(places, tip="-1"), 400),
         (body(places, kind="flight"), 422),
         (body(places, extra=1), 422),

@@ -10,16 +10,19 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
+from taawun.apikeys.auth import PUBLIC
 from taawun.apikeys.idempotency import idempotent
 from taawun.apikeys.schemas import (
     ERRORS,
     MAX_ID,
     Input,
     MoneyText,
+    RecordId,
     SafeText,
     WholeNumber,
+    integral_float_to_int,
     money_text,
 )
 from taawun.coop.selectors import current_policy
@@ -40,8 +43,10 @@ Degrees = Annotated[
         description="Degrees as text, at most six decimals.",
     ),
 ]
-ProductId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
-Quantity = Annotated[WholeNumber, Field(ge=1, le=actions.MAX_QUANTITY)]
+Quantity = Annotated[
+    int, Field(ge=1, le=actions.MAX_QUANTITY), BeforeValidator(integral_float_to_int)
+]
+Stock = Annotated[int, Field(ge=0, le=actions.MAX_STOCK), BeforeValidator(integral_float_to_int)]
 
 
 class ProductOut(Schema):
@@ -90,7 +95,7 @@ class ProductChangeIn(Input):
     description: SafeText | None = Field(default=None, max_length=2000)
     unit_price: MoneyText | None = None
     unit: SafeText | None = Field(default=None, max_length=20)
-    stock: WholeNumber | None = Field(default=None, ge=0, le=actions.MAX_STOCK)
+    stock: Stock | None = None
     pickup: bool | None = None
     delivery: bool | None = None
     place_label: SafeText | None = Field(default=None, max_length=120)
@@ -130,6 +135,7 @@ def _values(payload: ProductChangeIn, currency: str) -> dict[str, Any]:
     "/products",
     response={200: list[ProductOut], **ERRORS},
     summary="Products on sale, by name (search with q)",
+    **PUBLIC,
 )
 def products(request: HttpRequest, q: str = "", page: int = 1) -> list[ProductOut]:
     found = selectors.catalogue(q, page if 0 < page <= MAX_ID else 1)
@@ -143,7 +149,9 @@ def my_products(request: HttpRequest) -> list[ProductOut]:
     return [product_out(p) for p in found]
 
 
-@router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="A product")
+@router.get(
+    "/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="A product", **PUBLIC
+)
 def one_product(request: HttpRequest, product_id: int) -> ProductOut:
     return product_out(selectors.product_on_sale_or_404(product_id))
 
@@ -174,7 +182,7 @@ def change_product(request: HttpRequest, product_id: int, payload: ProductChange
 
 
 class CartLineIn(Input):
-    product: ProductId
+    product: RecordId
     quantity: Quantity
 
 
@@ -327,7 +335,9 @@ def confirm(request: HttpRequest, order_id: int) -> ShopOrderOut:
     response={200: ShopOrderOut, **ERRORS},
     summary="Refuse an order; its goods go back in stock (its producer)",
 )
-def refuse(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> ShopOrderOut:
+def refuse_shop_order(
+    request: HttpRequest, order_id: int, payload: ReasonIn | None = None
+) -> ShopOrderOut:
     return _step(request, order_id, actions.refuse, reason=payload.reason if payload else "")
 
 
@@ -336,7 +346,9 @@ def refuse(request: HttpRequest, order_id: int, payload: ReasonIn | None = None)
     response={200: ShopOrderOut, **ERRORS},
     summary="Cancel my order before it is confirmed; its goods go back in stock",
 )
-def cancel(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> ShopOrderOut:
+def cancel_shop_order(
+    request: HttpRequest, order_id: int, payload: ReasonIn | None = None
+) -> ShopOrderOut:
     return _step(request, order_id, actions.cancel, reason=payload.reason if payload else "")
 
 

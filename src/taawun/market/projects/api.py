@@ -244,7 +244,7 @@ def propose(request: HttpRequest, brief_id: int, payload: ProposalIn) -> Status[
     response={200: ProposalOut, **ERRORS},
     summary="Withdraw my pending proposal",
 )
-def withdraw(request: HttpRequest, proposal_id: int) -> ProposalOut:
+def withdraw_proposal(request: HttpRequest, proposal_id: int) -> ProposalOut:
     return _proposal_out(actions.withdraw_proposal(actor=actor(request), proposal_id=proposal_id))
 
 
@@ -279,7 +279,7 @@ def deliver(request: HttpRequest, order_id: int, payload: DeliverIn) -> Mileston
     summary="Accept the delivered work and pay for it (the customer; idempotent)",
 )
 @idempotent
-def accept(request: HttpRequest, order_id: int, payload: AcceptIn) -> MilestoneOut:
+def accept_milestone(request: HttpRequest, order_id: int, payload: AcceptIn) -> MilestoneOut:
     tip = in_books_currency(payload.tip)
     actions.accept(actor=actor(request), order_id=order_id, tip=None if tip.is_zero else tip)
     return _milestone(request, order_id)
@@ -316,6 +316,6 @@ def resolve(request: HttpRequest, order_id: int, payload: ResolveIn) -> Mileston
     response={200: MilestoneOut, **ERRORS},
     summary="Cancel a milestone not yet delivered (the customer)",
 )
-def cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> MilestoneOut:
+def cancel_milestone(request: HttpRequest, order_id: int, payload: CancelIn) -> MilestoneOut:
     actions.cancel_milestone(actor=actor(request), order_id=order_id, reason=payload.reason)
     return _milestone(request, order_id)

@@ -11,14 +11,16 @@ from typing import Annotated, Literal
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AwareDatetime, Field
 
+from taawun.apikeys.auth import PUBLIC
 from taawun.apikeys.idempotency import idempotent
 from taawun.apikeys.schemas import (
     ERRORS,
     MAX_NUMBER,
     Input,
     MoneyText,
+    PositiveNumber,
     SafeText,
     WholeNumber,
     money_text,
@@ -34,16 +36,10 @@ router = Router(tags=["services"])
 Method = Literal["cash", "bank", "wallet"]
 
 
-def _whole(value: object) -> object:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 # Pydantic's strict mode (the house default) takes no text for a time; these take ISO text.
 When = Annotated[AwareDatetime, Field(strict=False, examples=["2030-03-02T10:00:00+02:00"])]
 # A time on the co-op's local clock, "HH:MM" (no offset: a window is local whatever the date).
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["08:00"])]
-# Like WholeNumber; the bounds come first so that the schema of an optional one keeps them.
-MemberNumber = Annotated[int, Field(ge=1, le=MAX_NUMBER), BeforeValidator(_whole)]
 Tip = Annotated[
     str, Field(pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$", examples=["5.00"], description="A tip.")
 ]
@@ -62,7 +58,9 @@ class ServiceOut(Schema):
     rating_count: int
 
 
-@router.get("/services", response={200: list[ServiceOut], **ERRORS}, summary="Services offered")
+@router.get(
+    "/services", response={200: list[ServiceOut], **ERRORS}, summary="Services offered", **PUBLIC
+)
 def list_services(request: HttpRequest) -> list[ServiceOut]:
     return [
         ServiceOut(
@@ -95,6 +93,7 @@ class ServiceDayIn(Schema):
     "/services/{service_id}/slots",
     response={200: list[ServiceSlotOut], **ERRORS},
     summary="Free slots of a service on a day",
+    **PUBLIC,
 )
 def service_slots(
     request: HttpRequest, service_id: int, day: Query[ServiceDayIn]
@@ -111,7 +110,7 @@ def service_slots(
 class ServiceBookingIn(Input):
     service: WholeNumber = Field(ge=1, le=MAX_NUMBER)
     starts_at: When
-    worker: MemberNumber | None = Field(
+    worker: PositiveNumber | None = Field(
         default=None, description="A member number; none for any worker."
     )
     method: Method
@@ -152,7 +151,7 @@ class ServiceCompleteIn(Input):
 
 class ServiceRescheduleIn(Input):
     starts_at: When
-    worker: MemberNumber | None = None
+    worker: PositiveNumber | None = None
 
 
 @router.post(

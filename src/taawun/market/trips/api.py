@@ -12,10 +12,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field
 
+from taawun.apikeys.auth import PUBLIC
 from taawun.apikeys.idempotency import idempotent
-from taawun.apikeys.schemas import ERRORS, MAX_ID, Input, MoneyText, WholeNumber
+from taawun.apikeys.schemas import ERRORS, Input, MoneyText, RecordId, WholeNumber
 from taawun.domain import geo
 from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.market.api import OrderOut, actor, order_out
@@ -29,35 +30,24 @@ Method = Literal["cash", "bank", "wallet"]
 Kind = Literal["ride", "delivery"]
 
 
-def _coordinate_text(value: object) -> object:
-    """Coordinates come as JSON numbers or as text; both are read exactly, as decimal text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return value
-
-
-Coordinate = Annotated[
-    str,
-    BeforeValidator(_coordinate_text),
-    Field(pattern=r"^-?[0-9]{1,3}(\.[0-9]{1,12})?$", examples=["31.9038"]),
-]
+# Degrees as exact decimal text, like amounts: never a float.
+Coordinate = Annotated[str, Field(pattern=r"^-?[0-9]{1,3}(\.[0-9]{1,12})?$", examples=["31.9038"])]
 
 
 class PositionIn(Input):
     """A place of the co-op (``place``) or a position (``lat`` and ``lon``, in degrees)."""
 
-    place: WholeNumber | None = Field(default=None, ge=1, le=MAX_ID)
+    place: RecordId | None = None
     lat: Coordinate | None = None
     lon: Coordinate | None = None
 
-    @model_validator(mode="after")
-    def one_way(self) -> PositionIn:
-        if (self.place is None) == (self.lat is None or self.lon is None):
-            raise ValueError("give either a place or both lat and lon")
-        return self
-
 
 def _resolve(position: PositionIn) -> tuple[geo.Point, str]:
+    if (position.place is None) == (position.lat is None or position.lon is None):
+        raise InvalidInput(
+            "position_needed",
+            gettext_noop("Give either one of the co-op's places or a latitude and a longitude."),
+        )
     if position.place is not None:
         place = selectors.place_or_404(position.place)
         return selectors.position_of(place), place.name_en
@@ -253,7 +243,9 @@ def _trip_order_out(order: Order) -> TripOrderOut:
 # --- Reading -------------------------------------------------------------------------------
 
 
-@router.get("/places", response={200: list[PlaceOut], **ERRORS}, summary="The co-op's places")
+@router.get(
+    "/places", response={200: list[PlaceOut], **ERRORS}, summary="The co-op's places", **PUBLIC
+)
 def places(request: HttpRequest) -> list[PlaceOut]:
     return [
         PlaceOut(
@@ -363,7 +355,7 @@ def _step(action: Any, request: HttpRequest, order_id: int) -> TripOrderOut:
 @router.post(
     "/{order_id}/accept", response={200: TripOrderOut, **ERRORS}, summary="Accept my offer"
 )
-def accept(request: HttpRequest, order_id: int) -> TripOrderOut:
+def accept_trip(request: HttpRequest, order_id: int) -> TripOrderOut:
     return _step(actions.accept_offer, request, order_id)
 
 
@@ -391,7 +383,7 @@ def pickup(request: HttpRequest, order_id: int) -> TripOrderOut:
     response={200: TripOrderOut, **ERRORS},
     summary="Cancel before pickup, at no charge (the customer)",
 )
-def cancel(request: HttpRequest, order_id: int) -> TripOrderOut:
+def cancel_trip(request: HttpRequest, order_id: int) -> TripOrderOut:
     return _step(actions.cancel_trip, request, order_id)
 
 
