@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch
+bench: bench-directory bench-books bench-dispatch bench-booking
 
 bench-directory: install-dev
 	scripts/ensure-test-services
@@ -52,3 +52,7 @@ bench-books: install-dev
 
 bench-dispatch: install-dev
 	$(BIN)/python benchmarks/dispatch.py
+
+bench-booking: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/booking.py

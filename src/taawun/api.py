@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import URLPattern, URLResolver, re_path
@@ -40,7 +40,7 @@ from taawun.market.services.api import router as services_router
 from taawun.market.trips.api import router as trips_router
 from taawun.market.works.api import router as works_router
 from taawun.members.api import router as members_router
-from taawun.web.errors import explain, explain_validation
+from taawun.web.errors import explain, explain_validation, is_contention
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,13 @@ def unreadable_request(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(IntegrityError)
 def conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
     # Two requests raced past an action's checks; the database constraint kept the data right.
+    return error(request, 409, "conflict", gettext("This clashed with another change; try again."))
+
+
+@api.exception_handler(OperationalError)
+def contention(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if not is_contention(exc):
+        return server_error(request, exc)
     return error(request, 409, "conflict", gettext("This clashed with another change; try again."))
 
 

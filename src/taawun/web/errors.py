@@ -17,6 +17,17 @@ from taawun.domain.errors import DomainError, NotAllowed, NotFound, Term
 ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 
 
+CONTENTION_STATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def is_contention(error: BaseException) -> bool:
+    """A write that lost a race for a lock and was rolled back whole: trying again is safe."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in CONTENTION_STATES:
+        return True
+    return "database is locked" in str(error)  # SQLite's busy timeout ran out
+
+
 def explain(error: DomainError) -> str:
     message = gettext(error.message)
     if not error.params:

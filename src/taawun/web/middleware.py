@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from taawun.transparency.versioning import end_request_memo, start_request_memo
+
+from .errors import is_contention
 
 POLICY = "; ".join(
     [
@@ -47,3 +52,20 @@ class DataVersionMiddleware:
             return self.get_response(request)
         finally:
             end_request_memo(token)
+
+
+class ContentionMiddleware:
+    """Two writes that wait on each other's locks: the database rolls one back whole. Its sender
+    is asked to try again (409), never shown a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError) and is_contention(exception):
+            reason = _("This clashed with another change; try again.")
+            return render(request, "web/refused.html", {"reason": reason}, status=409)
+        return None
