@@ -7,11 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -22,6 +22,7 @@ from taawun.domain.canonical import plain
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.explanation import Line
 from taawun.domain.money import Money, quantum
+from taawun.domain.pricing import earnings_top_up
 from taawun.domain.receipt import Breakdown, breakdown
 from taawun.domain.surplus import Patronage as SurplusPatronage
 from taawun.domain.surplus import allocate_surplus, apportion, charge_loss
@@ -32,6 +33,8 @@ from .models import (
     Account,
     Allocation,
     EntryKind,
+    FloorRun,
+    FloorTopUp,
     JournalEntry,
     Patronage,
     Payout,
@@ -1225,3 +1228,174 @@ def reopen_period(*, actor: User, period_id: int, reason: str) -> Period:
         after={"status": "open"},
     )
     return period
+
+
+# --- The earnings floor --------------------------------------------------------------------
+
+
+def _window_work(
+    starts_on: dt.date, ends_on: dt.date, currency: str
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """Each member's paid work in the window, by membership id: what the window's sales
+    credited them and their hours. A reversal of a sale dated in the window counts against it
+    (so a sale reversed within the window counts for nothing)."""
+    of_sales = Q(entry__kind=EntryKind.SALE) | Q(
+        entry__kind=EntryKind.REVERSAL, entry__reverses__kind=EntryKind.SALE
+    )
+    rows = (
+        Posting.objects.filter(
+            of_sales,
+            account__purpose="owed_to_member",
+            currency=currency,
+            entry__date__range=(starts_on, ends_on),
+        )
+        .values("account__member")
+        .annotate(
+            owed=Sum("amount"),
+            hours=Sum(
+                Case(
+                    When(entry__kind=EntryKind.SALE, then=F("entry__hours")),
+                    default=-F("entry__reverses__hours"),
+                    output_field=DecimalField(max_digits=12, decimal_places=2),
+                )
+            ),
+        )
+    )
+    # SQLite sums decimals as floats: back to the minor unit and to hundredths of an hour
+    return {
+        row["account__member"]: (
+            (-Decimal(row["owed"])).quantize(quantum(currency)),
+            Decimal(row["hours"] or 0).quantize(Decimal("0.01")),
+        )
+        for row in rows
+    }
+
+
+def fund_shares(held: Money, needs: list[Decimal]) -> list[Decimal]:
+    """What each need gets from a fund holding ``held``: all of it when the fund holds enough,
+    else the fund's whole minor units shared in proportion to the needs (largest remainder)."""
+    unit = quantum(held.currency)
+    units = [int(need / unit) for need in needs]
+    whole = max(0, int((held.amount / unit).to_integral_value(ROUND_FLOOR)))
+    shares = apportion(min(whole, sum(units)), [Fraction(n) for n in units])
+    return [share * unit for share in shares]
+
+
+def _floor_run(starts_on: dt.date, ends_on: dt.date) -> FloorRun | None:
+    return FloorRun.objects.filter(starts_on=starts_on, ends_on=ends_on).first()
+
+
+@transaction.atomic
+def apply_earnings_floor(*, actor: User, ending_on: dt.date | None = None) -> FloorRun:
+    """Top up every member whose earnings per active hour in the window fell below the
+    policy's floor, from the fund the policy names, into what the co-op owes them (the next
+    payout run pays it). The window is the floor's ``period_days`` ending on ``ending_on``
+    (yesterday by default). When the fund holds less than the members need, it is shared in
+    proportion to their need, to the last minor unit, and the shortfall recorded. A window is
+    applied once (the same window again returns the first run); windows never overlap. Top-ups
+    are not work: they add no patronage hours or revenue."""
+    require_role(actor, Role.BOARD)
+    current = current_policy()
+    floor = current.policy.pricing.earnings_floor
+    today = timezone.localdate()
+    ends_on = ending_on or today - dt.timedelta(days=1)
+    if ends_on >= today:
+        raise InvalidInput("window_not_over", gettext_noop("The window must end before today."))
+    starts_on = ends_on - dt.timedelta(days=floor.period_days - 1)
+    done = _floor_run(starts_on, ends_on)
+    if done is not None:
+        return done
+    if not floor.enabled:
+        raise DomainError(
+            "floor_disabled", gettext_noop("The policy has no earnings floor in force.")
+        )
+    currency = current.policy.currency
+    _open_period(ends_on)  # a closing waits, and a closed period is refused
+    account_for(floor.fund, currency)
+    _lock_accounts(currency)  # one run at a time, and the fund's balance holds until we post
+    done = _floor_run(starts_on, ends_on)  # looked up again under the locks
+    if done is not None:
+        return done
+    overlapping = FloorRun.objects.filter(starts_on__lte=ends_on, ends_on__gte=starts_on).first()
+    if overlapping is not None:
+        raise DomainError(
+            "floor_window_overlaps",
+            gettext_noop(
+                "The floor was already applied from %(start)s to %(end)s, which overlaps "
+                "this window."
+            ),
+            start=overlapping.starts_on.isoformat(),
+            end=overlapping.ends_on.isoformat(),
+        )
+    work = _window_work(starts_on, ends_on, currency)
+    workers = Membership.objects.filter(pk__in=work).exclude(status=Membership.Status.LEFT)
+    zero = Money.zero(currency)
+    lines: list[FloorTopUp] = []
+    for member in workers.order_by("number"):
+        earned, hours = work[member.pk]
+        if hours <= 0:
+            continue
+        needed = earnings_top_up(
+            policy=current.policy, earned=max(Money(earned, currency), zero), active_hours=hours
+        )
+        if not needed.is_zero:
+            lines.append(
+                FloorTopUp(member=member, hours=hours, earned=earned, needed=needed.amount)
+            )
+    held = _natural_balance(floor.fund, currency)
+    for line, paid in zip(lines, fund_shares(held, [line.needed for line in lines]), strict=True):
+        line.paid = paid
+    total = Money(sum((line.paid for line in lines), start=Decimal(0)), currency)
+    entry = None
+    if not total.is_zero:
+        entry = post(
+            actor=actor,
+            kind=EntryKind.TOP_UP,
+            legs=[
+                Leg.debit(floor.fund, total),
+                *(
+                    Leg.credit("owed_to_member", Money(line.paid, currency), line.member)
+                    for line in lines
+                    if line.paid
+                ),
+            ],
+            memo=f"{starts_on.isoformat()}/{ends_on.isoformat()}",
+            on=ends_on,
+            policy_version=current.number,
+            standalone=False,
+        )
+    run = FloorRun.objects.create(
+        starts_on=starts_on,
+        ends_on=ends_on,
+        policy_version=current.number,
+        fund=floor.fund,
+        hourly=floor.hourly,
+        total=total.amount,
+        shortfall=sum((line.needed for line in lines), start=Decimal(0)) - total.amount,
+        currency=currency,
+        entry=entry,
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+    )
+    for line in lines:
+        line.run = run
+    FloorTopUp.objects.bulk_create(lines)
+    record(
+        actor_id=actor.pk,
+        action="books.earnings_floor",
+        subject_type="floor_run",
+        subject_id=f"{starts_on.isoformat()}/{ends_on.isoformat()}",
+        policy_version=current.number,
+        after={
+            "fund": floor.fund,
+            "hourly": floor.hourly,
+            "entry": entry.number if entry else None,
+            "total": run.total,
+            "shortfall": run.shortfall,
+            "top_ups": [
+                [line.member.number, line.hours, line.earned, line.needed, line.paid]
+                for line in lines
+            ],
+        },
+    )
+    return run

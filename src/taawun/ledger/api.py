@@ -28,6 +28,7 @@ from taawun.domain.errors import NotFound, gettext_noop
 from taawun.domain.money import Money
 
 from . import actions, selectors
+from .models import FloorRun
 
 router = Router(tags=["books"])
 Method = Literal["cash", "bank", "wallet"]
@@ -131,6 +132,54 @@ class PayoutRunOut(Schema):
     payouts: int
 
 
+class TopUpOut(Schema):
+    member: int
+    hours: str
+    earned: MoneyText
+    needed: MoneyText
+    paid: MoneyText
+
+
+class FloorRunOut(Schema):
+    starts_on: dt.date
+    ends_on: dt.date
+    policy_version: int
+    fund: str
+    hourly: MoneyText
+    total: MoneyText
+    shortfall: MoneyText = Field(description="What members needed that the fund did not hold.")
+    currency: CurrencyCode
+    entry: int | None
+    top_ups: list[TopUpOut]
+
+
+def _floor_run(run: FloorRun) -> FloorRunOut:
+    def text(amount: Decimal) -> str:
+        return str(Money(amount, run.currency).amount)
+
+    return FloorRunOut(
+        starts_on=run.starts_on,
+        ends_on=run.ends_on,
+        policy_version=run.policy_version,
+        fund=run.fund,
+        hourly=text(run.hourly),
+        total=text(run.total),
+        shortfall=text(run.shortfall),
+        currency=run.currency,
+        entry=run.entry.number if run.entry else None,
+        top_ups=[
+            TopUpOut(
+                member=line.member.number,
+                hours=str(line.hours),
+                earned=text(line.earned),
+                needed=text(line.needed),
+                paid=text(line.paid),
+            )
+            for line in run.top_ups.all()
+        ],
+    )
+
+
 def _text_only(value: object) -> object:
     if not isinstance(value, str):
         raise ValueError("a date is written as text, YYYY-MM-DD")
@@ -164,6 +213,10 @@ class PayoutIn(Input):
     references: dict[str, SafeText] = Field(
         default_factory=dict, description="Member number → payment reference (bank, wallet)"
     )
+
+
+class FloorIn(Input):
+    ending_on: Day | None = Field(default=None, description="The window's last day (yesterday)")
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -315,3 +368,23 @@ def run_payouts(request: HttpRequest, payload: PayoutIn) -> Status[PayoutRunOut]
             payouts=run.payouts.count(),
         ),
     )
+
+
+@router.post(
+    "/earnings-floor",
+    response={201: FloorRunOut, **ERRORS},
+    summary="Top up members who earned less than the floor in a window (board; idempotent)",
+)
+@idempotent
+def apply_earnings_floor(request: HttpRequest, payload: FloorIn) -> Status[FloorRunOut]:
+    run = actions.apply_earnings_floor(actor=_actor(request), ending_on=payload.ending_on)
+    return Status(201, _floor_run(run))
+
+
+@router.get(
+    "/earnings-floor",
+    response={200: list[FloorRunOut], **ERRORS},
+    summary="The earnings floor's runs, newest first (board)",
+)
+def floor_runs(request: HttpRequest) -> list[FloorRunOut]:
+    return [_floor_run(run) for run in selectors.floor_runs(_actor(request))]

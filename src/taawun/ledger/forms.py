@@ -128,3 +128,12 @@ class DecisionForm(forms.Form):
         label=_("Decision"), choices=[("approve", _("approve and pay")), ("refuse", _("refuse"))]
     )
     note = forms.CharField(label=_("Note to the member"), max_length=300, required=False)
+
+
+class FloorForm(forms.Form):
+    ending_on = forms.DateField(
+        label=_("The window ends on"),
+        required=False,
+        widget=forms.DateInput({"type": "date"}),
+        help_text=_("Leave empty for yesterday."),
+    )

@@ -111,6 +111,7 @@ class EntryKind(models.TextChoices):
     ALLOCATION = "allocation", _("surplus allocation")
     LOSS = "loss", _("loss charged")
     REVERSAL = "reversal", _("reversal")
+    TOP_UP = "top_up", _("earnings floor top-up")
 
 
 class AppendOnlyQuerySet(models.QuerySet[Any]):
@@ -325,3 +326,67 @@ class SolidarityClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.reason} {self.amount}"
+
+
+class FloorRun(models.Model):
+    """The earnings floor applied to one window of days: who earned less per hour than the
+    floor, what each needed, and what the fund the policy names could pay. A window is applied
+    once; windows never overlap."""
+
+    starts_on = models.DateField(_("window starts on"))
+    ends_on = models.DateField(_("window ends on"))
+    policy_version = models.PositiveIntegerField(_("policy version"))
+    fund = models.CharField(_("paid from"), max_length=32)
+    hourly = money_field(_("floor per hour"))
+    total = money_field(_("total paid"))
+    shortfall = money_field(_("needed but not in the fund"))
+    currency = models.CharField(_("currency"), max_length=3)
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="floor_run"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("earnings floor run")
+        verbose_name_plural = _("earnings floor runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_on", "ends_on"], name="one_floor_run_per_window"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="floor_run_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} to {self.ends_on}"
+
+
+class FloorTopUp(models.Model):
+    """One member's line of a floor run: their work in the window and their top-up."""
+
+    run = models.ForeignKey(FloorRun, on_delete=models.PROTECT, related_name="top_ups")
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    hours = models.DecimalField(_("hours"), max_digits=12, decimal_places=2)
+    earned = money_field(_("earned"))
+    needed = money_field(_("needed to reach the floor"))
+    paid = money_field(_("top-up paid"))
+
+    class Meta:
+        ordering = ["run", "member"]
+        verbose_name = _("earnings floor top-up")
+        verbose_name_plural = _("earnings floor top-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "member"], name="one_top_up_per_run"),
+            models.CheckConstraint(
+                condition=models.Q(paid__gte=0, paid__lte=models.F("needed")),
+                name="top_up_within_need",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.member_id}: {self.paid}"

@@ -33,6 +33,7 @@ from .models import (
     Account,
     Allocation,
     EntryKind,
+    FloorRun,
     JournalEntry,
     Patronage,
     Period,
@@ -403,6 +404,13 @@ def owed_to_members(viewer: User | None) -> list[Account]:
         .select_related("member__user")
         .order_by("member__number")
     )
+
+
+def floor_runs(viewer: User | None, limit: int | None = None) -> list[FloorRun]:
+    """The earnings floor's runs, newest window first, each with its members' top-ups."""
+    require_role(viewer, Role.BOARD)
+    runs = FloorRun.objects.select_related("entry").prefetch_related("top_ups__member__user")
+    return list(runs.order_by("-starts_on")[:limit])
 
 
 # --- Exports -------------------------------------------------------------------------------

@@ -22,5 +22,7 @@ urlpatterns = [
     path("desk/reverse/", views.reverse, name="reverse"),
     path("desk/periods/<int:pk>/close/", views.close_period, name="close"),
     path("desk/periods/<int:pk>/reopen/", views.reopen_period, name="reopen"),
+    path("desk/earnings-floor/", views.floor_runs, name="floor_runs"),
+    path("desk/earnings-floor/apply/", views.apply_earnings_floor, name="floor"),
     path("desk/claims/<int:pk>/", views.decide_claim, name="decide"),
 ]

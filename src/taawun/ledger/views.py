@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,6 +31,7 @@ from . import actions, notices, selectors
 from .forms import (
     ClaimForm,
     DecisionForm,
+    FloorForm,
     MoneyForm,
     MoveForm,
     PayoutForm,
@@ -223,6 +225,8 @@ def _desk(request: HttpRequest, status: int = 200, **forms: Any) -> HttpResponse
         "payout_form": PayoutForm(prefix="payout"),
         "reverse_form": ReverseForm(prefix="reverse"),
         "reopen_form": ReasonForm(prefix="reopen"),
+        "floor_form": FloorForm(prefix="floor"),
+        "floor_runs": selectors.floor_runs(viewer, limit=1),
         "owed": selectors.owed_to_members(viewer),
         "claims": [
             (c, DecisionForm(prefix=f"claim{c.pk}")) for c in selectors.claims_to_decide(viewer)
@@ -430,3 +434,38 @@ def decide_claim(request: HttpRequest, pk: int) -> HttpResponse:
     for error in form.non_field_errors() or [_("Choose a decision.")]:
         messages.error(request, str(error))
     return redirect("ledger:desk")
+
+
+@board_desk
+@require_POST
+def apply_earnings_floor(request: HttpRequest) -> HttpResponse:
+    form = FloorForm(request.POST, prefix="floor")
+    if not form.is_valid():
+        return _desk(request, 400, floor_form=form)
+    run, status = run_action(
+        form,
+        actions.apply_earnings_floor,
+        actor=person(request),
+        ending_on=form.cleaned_data["ending_on"],
+    )
+    if run is None:
+        return _desk(request, status, floor_form=form)
+    messages.success(
+        request,
+        _("From %(start)s to %(end)s the floor paid %(total)s; %(shortfall)s was not in the fund.")
+        % {
+            "start": date_format(run.starts_on),
+            "end": date_format(run.ends_on),
+            "total": Money(run.total, run.currency),
+            "shortfall": Money(run.shortfall, run.currency),
+        },
+    )
+    return redirect("ledger:floor_runs")
+
+
+@board_desk
+@require_http_methods(["GET", "HEAD"])
+def floor_runs(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "ledger/floor_runs.html", {"runs": selectors.floor_runs(person(request))}
+    )
