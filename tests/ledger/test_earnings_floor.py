@@ -31,10 +31,7 @@ from taawun.transparency.models import AuditEntry
 from ..api.conftest import Api
 from ..core.helpers import Clock, unchanged
 from ..races import as_user, errors, line_up, oks, race
-
-pytest.register_assert_rewrite("tests.ledger.helpers")
-
-from .helpers import balance, books_problems, ils, lines, owed  # noqa: E402
+from .helpers import balance, books_problems, ils, lines, owed
 
 D = Decimal
 MakeMember = Callable[..., Membership]
