@@ -10,7 +10,7 @@ class RatingForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("Comment (shown with the service)"),
+        label=_("Comment (shown openly)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
