@@ -54,6 +54,7 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
+from ortools.graph.python import min_cost_flow  # imported up front: not on a batch's clock
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
@@ -289,8 +290,6 @@ def _candidates(
 def _solve_min_cost_flow(
     p: _Problem, distance: NDArray[np.float64], index: NDArray[np.int64]
 ) -> NDArray[np.int64]:
-    from ortools.graph.python import min_cost_flow
-
     n, m = len(p.requests), len(p.workers)
     shift = p.weight * FAIRNESS_SCALE_KM
     valid = index < m

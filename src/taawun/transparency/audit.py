@@ -21,10 +21,10 @@ def next_number(name: str) -> int:
     """The next number of the gap-free sequence ``name``; call inside the operation's transaction.
 
     The counter row stays locked until the transaction ends. To keep one lock order (and so no
-    deadlock), an action locks its own rows first, then draws its register numbers, and writes
-    its audit entries (which draw from the ``audit`` counter) last.
+    deadlock), an action locks its own rows first, then draws its register numbers; its audit
+    entries draw from the ``audit`` counter last of all, as the transaction commits.
     """
-    if not connection.in_atomic_block:
+    if connection.get_autocommit():
         raise RuntimeError("gap-free numbers must be drawn inside a transaction")
     with connection.cursor() as cursor:
         cursor.execute(_INCREMENT, [name])
@@ -50,32 +50,48 @@ def record(
     policy_version: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry. Its canonical bytes fix every field, so a later change is detectable."""
-    seq = next_number("audit")
-    at = timezone.now()
-    body = {
-        "seq": seq,
-        "at": at,
+) -> None:
+    """Append one entry for the action under way.
+
+    Inside a transaction the entry waits until the transaction is about to commit (see
+    ``deferred.DeferredAudit``): then it gets the next number of the trail. The trail's counter
+    is so locked only for the last moment of each transaction, and the trail's order is the
+    order in which actions took effect. An action that is rolled back leaves no entry.
+    """
+    entry = {
+        "at": timezone.now(),
         "actor": actor_id,
         "action": action,
         "subject": {"type": subject_type, "id": str(subject_id)},
         "policy_version": policy_version,
-        "before": before,
-        "after": after,
+        "before": plain(before),  # copies, so later changes by the caller cannot reach them
+        "after": plain(after),
     }
-    data = canonical_bytes(body)
+    canonical_bytes(entry)  # refuses what has no canonical form now, inside the action
     forget_version()
-    return AuditEntry.objects.create(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=plain(before),
-        after=plain(after),
-        policy_version=policy_version,
+    pending = getattr(connection, "pending_audit", None)
+    if pending is not None and not connection.get_autocommit():
+        pending.append(entry)
+    else:
+        with transaction.atomic():
+            write(entry)
+
+
+def write(entry: dict[str, Any]) -> None:
+    """Number ``entry`` and store it; its canonical bytes fix every field, so a later change is
+    detectable."""
+    body = {"seq": next_number("audit"), **entry}
+    data = canonical_bytes(body)
+    AuditEntry.objects.create(
+        seq=body["seq"],
+        at=body["at"],
+        actor_id=body["actor"],
+        action=body["action"],
+        subject_type=body["subject"]["type"],
+        subject_id=body["subject"]["id"],
+        before=body["before"],
+        after=body["after"],
+        policy_version=body["policy_version"],
         canonical=data.decode("utf-8"),
         digest=hashlib.sha256(data).hexdigest(),
     )

@@ -77,7 +77,11 @@ def cached(name: str, compute: Callable[[], T], *, timeout: int = 24 * 3600) -> 
     """``compute()`` cached under the current data version (shared cache, any process).
 
     ``timeout`` bounds how long a value may outlive a change made outside the recorded actions.
+    Inside an action that has changed something, the value is computed afresh and not kept: its
+    changes are not yet under a version.
     """
+    if getattr(connection, "pending_audit", None):
+        return compute()
     key = f"taawun:{name}:{data_version()}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:

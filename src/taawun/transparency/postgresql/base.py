@@ -1,4 +1,5 @@
-"""PostgreSQL whose per-request connection health check also reads the data version.
+"""PostgreSQL whose per-request connection health check also reads the data version, and
+which writes the audit trail as each transaction commits (``deferred``).
 
 Django checks a kept connection with ``SELECT 1`` before its first query in each request, and
 nearly every request's first need is the data version. Asking for the version as the check
@@ -11,8 +12,10 @@ from __future__ import annotations
 import psycopg
 from django.db.backends.postgresql import base
 
+from ..deferred import DeferredAudit
 
-class DatabaseWrapper(base.DatabaseWrapper):
+
+class DatabaseWrapper(DeferredAudit, base.DatabaseWrapper):
     def is_usable(self) -> bool:
         if self.connection is None:
             return False
