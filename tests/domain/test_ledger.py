@@ -118,6 +118,17 @@ def test_a_receipts_parts_always_add_up_to_what_the_customer_paid(
     assert parts.worker_share.amount >= 0
 
 
+def test_a_tiny_price_split_in_halves_leaves_no_part_negative() -> None:
+    """Half of one minor unit rounds up twice; the solidarity share gives way."""
+    rules = FeeRules(coop_fee_percent=Decimal(50), solidarity_percent=Decimal(50))
+    parts = breakdown(price=ils("0.01"), tip=ils("0"), rules=rules, policy_version=1)
+    assert (parts.coop_fee, parts.solidarity, parts.worker_share) == (
+        ils("0.01"),
+        ils("0.00"),
+        ils("0.00"),
+    )
+
+
 def test_receipts_refuse_what_makes_no_sense() -> None:
     rules = FeeRules()
     for price, tip, code in (

@@ -2,7 +2,9 @@
 
 Taxes are taken out of the price first (the price includes them); of the rest, the co-op fee and
 the solidarity share are percentages rounded half-up to the minor unit, and the worker gets what
-remains, so the parts always add up to the price exactly. A tip goes whole to the worker.
+remains, so the parts always add up to the price exactly. When both roundings go up on a tiny
+price (one minor unit at 50% and 50%), the solidarity share gives way: no part is ever negative.
+A tip goes whole to the worker.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def breakdown(*, price: Money, tip: Money, rules: FeeRules, policy_version: int)
     )
     tax = price - before_tax
     coop_fee = _percent_of(before_tax, rules.coop_fee_percent)
-    solidarity = _percent_of(before_tax, rules.solidarity_percent)
+    solidarity = min(_percent_of(before_tax, rules.solidarity_percent), before_tax - coop_fee)
     return Breakdown(
         price=price,
         tax=tax,
