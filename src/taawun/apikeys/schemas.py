@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -25,6 +25,8 @@ MoneyText = Annotated[
     ),
 ]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["ILS"])]
+# How a payment was made (``members.models.PaymentMethod``).
+PaymentMethodName = Literal["cash", "bank", "wallet"]
 
 
 def integral_float_to_int(value: object) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -20,6 +20,7 @@ from taawun.apikeys.schemas import (
     CurrencyCode,
     Input,
     MoneyText,
+    PaymentMethodName,
     SafeText,
     WholeNumber,
 )
@@ -31,7 +32,6 @@ from . import actions, selectors
 from .models import FloorRun
 
 router = Router(tags=["books"])
-Method = Literal["cash", "bank", "wallet"]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -196,20 +196,20 @@ class SaleIn(Input):
     price: MoneyText
     tip: MoneyText = "0"
     hours: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$", examples=["3.5"])
-    method: Method
+    method: PaymentMethodName
     on: Day | None = None
     memo: SafeText = Field(default="", max_length=200)
 
 
 class MoneyIn(Input):
     amount: MoneyText
-    method: Method
+    method: PaymentMethodName
     memo: SafeText = Field(max_length=200)
     on: Day | None = None
 
 
 class PayoutIn(Input):
-    method: Method
+    method: PaymentMethodName
     references: dict[str, SafeText] = Field(
         default_factory=dict, description="Member number → payment reference (bank, wallet)"
     )

@@ -24,6 +24,7 @@ from taawun.apikeys.schemas import (
     CurrencyCode,
     Input,
     MoneyText,
+    PaymentMethodName,
     SafeText,
     WholeNumber,
     money_text,
@@ -38,7 +39,6 @@ router = Router(tags=["members"])
 
 CLASS_KEY = r"^[a-z][a-z0-9_]{1,30}$"
 Visibility = Literal["private", "members", "public"]
-Method = Literal["cash", "bank", "wallet"]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -97,7 +97,7 @@ class InstalmentOut(Schema):
     status: Literal["due", "paid", "cancelled"]
     paid_at: dt.datetime | None
     cancelled_at: dt.datetime | None
-    method: Method | None
+    method: PaymentMethodName | None
     reference: str
     receipt_number: int | None
 
@@ -126,7 +126,7 @@ class RepaymentOut(Schema):
     currency: CurrencyCode
     due_on: dt.date
     paid_at: dt.datetime | None
-    method: Method | None
+    method: PaymentMethodName | None
     reference: str
 
     @staticmethod
@@ -264,7 +264,7 @@ class RefusalIn(Input):
 
 
 class PaymentIn(Input):
-    method: Method
+    method: PaymentMethodName
     reference: SafeText = Field("", max_length=80, description="Required for bank and wallet.")
 
 

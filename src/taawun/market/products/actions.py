@@ -24,6 +24,7 @@ from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from taawun.domain.money import Money
 from taawun.domain.pricing import quote_agreed
 from taawun.market import actions as market
+from taawun.market.actions import MAX_ID
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.members.selectors import membership_of
@@ -31,7 +32,6 @@ from taawun.transparency.audit import record
 
 from .models import Basket, BasketLine, Cart, CartLine, Fulfilment, Product
 
-MAX_ID = 2**63 - 1
 MAX_QUANTITY = 10_000  # of one product in one order
 MAX_STOCK = 1_000_000
 MAX_UNIT_PRICE = Decimal(1_000_000)

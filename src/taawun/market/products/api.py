@@ -19,6 +19,7 @@ from taawun.apikeys.schemas import (
     MAX_ID,
     Input,
     MoneyText,
+    PaymentMethodName,
     RecordId,
     SafeText,
     WholeNumber,
@@ -247,7 +248,7 @@ class DropoffIn(Input):
 
 class CheckoutIn(Input):
     fulfilment: Literal["pickup", "delivery"]
-    method: Literal["cash", "bank", "wallet"]
+    method: PaymentMethodName
     dropoff: DropoffIn | None = None
 
 

@@ -26,6 +26,7 @@ from taawun.domain.money import Money
 from taawun.domain.pricing import quote_agreed
 from taawun.ledger.models import JournalEntry
 from taawun.market import actions as market
+from taawun.market.actions import MAX_ID
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.members.selectors import membership_of
@@ -33,7 +34,6 @@ from taawun.transparency.audit import record
 
 from .models import Brief, Milestone, PlannedMilestone, Proposal
 
-MAX_ID = 2**63 - 1
 MAX_PRICE = Decimal(1_000_000)  # in the co-op's currency, for one brief or proposal
 MAX_TITLE = 200
 MAX_STEP_TITLE = 120

@@ -13,7 +13,15 @@ from ninja.responses import Status
 from pydantic import BeforeValidator, Field
 
 from taawun.apikeys.idempotency import idempotent
-from taawun.apikeys.schemas import ERRORS, Input, MoneyText, SafeText, WholeNumber, money_text
+from taawun.apikeys.schemas import (
+    ERRORS,
+    Input,
+    MoneyText,
+    PaymentMethodName,
+    SafeText,
+    WholeNumber,
+    money_text,
+)
 from taawun.ledger.selectors import in_books_currency
 from taawun.market.api import OrderOut, actor, order_out
 from taawun.market.selectors import access_order_or_404
@@ -22,7 +30,6 @@ from . import actions, selectors
 from .models import Brief, Milestone, Proposal
 
 router = Router(tags=["projects"])
-Method = Literal["cash", "bank", "wallet"]
 
 
 def _text_only(value: object) -> object:
@@ -57,7 +64,7 @@ class ProposalIn(Input):
 
 
 class ChooseIn(Input):
-    method: Method
+    method: PaymentMethodName
 
 
 class DeliverIn(Input):

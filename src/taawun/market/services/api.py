@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -20,6 +20,7 @@ from taawun.apikeys.schemas import (
     MAX_NUMBER,
     Input,
     MoneyText,
+    PaymentMethodName,
     PositiveNumber,
     SafeText,
     WholeNumber,
@@ -33,7 +34,6 @@ from . import actions, selectors
 from .models import Weekday
 
 router = Router(tags=["services"])
-Method = Literal["cash", "bank", "wallet"]
 
 
 # Pydantic's strict mode (the house default) takes no text for a time; these take ISO text.
@@ -113,7 +113,7 @@ class ServiceBookingIn(Input):
     worker: PositiveNumber | None = Field(
         default=None, description="A member number; none for any worker."
     )
-    method: Method
+    method: PaymentMethodName
     tip: Tip | None = None
 
 

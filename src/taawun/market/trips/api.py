@@ -16,7 +16,14 @@ from pydantic import Field
 
 from taawun.apikeys.auth import PUBLIC
 from taawun.apikeys.idempotency import idempotent
-from taawun.apikeys.schemas import ERRORS, Input, MoneyText, RecordId, WholeNumber
+from taawun.apikeys.schemas import (
+    ERRORS,
+    Input,
+    MoneyText,
+    PaymentMethodName,
+    RecordId,
+    WholeNumber,
+)
 from taawun.domain import geo
 from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.market.api import OrderOut, actor, order_out
@@ -26,7 +33,6 @@ from . import actions, selectors
 from .models import Offer, Trip
 
 router = Router(tags=["trips"])
-Method = Literal["cash", "bank", "wallet"]
 Kind = Literal["ride", "delivery"]
 
 
@@ -63,7 +69,7 @@ class QuoteIn(Input):
 
 
 class TripIn(QuoteIn):
-    method: Method
+    method: PaymentMethodName
     expected_price: MoneyText | None = Field(
         default=None, description="The quoted price you accept; refused if the price changed."
     )

@@ -23,6 +23,7 @@ from taawun.coop.selectors import current_policy, get_coop
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.pricing import quote_licence
 from taawun.market import actions as market
+from taawun.market.actions import MAX_ID
 from taawun.market.models import OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.members.selectors import membership_of
@@ -31,7 +32,6 @@ from taawun.transparency.audit import record
 from . import images
 from .models import Kind, LicenceGrant, Tag, Work
 
-MAX_ID = 2**63 - 1
 MAX_TITLE = 150
 MAX_DESCRIPTION = 2000
 MAX_TAGS = 10

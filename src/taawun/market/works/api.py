@@ -15,7 +15,7 @@ from pydantic import Field
 
 from taawun.apikeys.auth import ANYONE, PUBLIC, PUBLIC_SECURITY
 from taawun.apikeys.idempotency import HEADER, idempotent
-from taawun.apikeys.schemas import ERRORS, Input, MoneyText, SafeText, money_text
+from taawun.apikeys.schemas import ERRORS, Input, MoneyText, PaymentMethodName, SafeText, money_text
 from taawun.market.api import OrderOut, actor, order_out
 
 from . import actions, selectors
@@ -75,7 +75,7 @@ class WorkIn(Input):
 
 class LicenceIn(Input):
     licence: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$", examples=["commercial"])
-    method: Literal["cash", "bank", "wallet"]
+    method: PaymentMethodName
     reference: SafeText = Field(
         default="", max_length=actions.MAX_REFERENCE, description="Needed for bank or wallet"
     )
