@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -69,20 +69,3 @@ class ContentionMiddleware:
             reason = _("This clashed with another change; try again.")
             return render(request, "web/refused.html", {"reason": reason}, status=409)
         return None
-
-
-class NulInQueryMiddleware:
-    """A NUL character in the query string can reach no stored text (PostgreSQL refuses it in a
-    query): the request is refused as bad input before any view runs. Forms and the API's
-    bodies refuse it themselves."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any("\x00" in value for name, values in request.GET.lists() for value in values):
-            message = _("The address contains a character that is not allowed.")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"error": "invalid_input", "message": message}, status=400)
-            return render(request, "web/refused.html", {"reason": message}, status=400)
-        return self.get_response(request)
