@@ -19,7 +19,7 @@ from taawun.domain.canonical import canonical_bytes
 from taawun.domain.policy import founding_policy
 from taawun.members import actions as members
 from taawun.members.models import Application, Membership
-from taawun.transparency.audit import next_number, record
+from taawun.transparency.audit import next_number, next_numbers, record
 from taawun.transparency.models import AuditEntry, Counter
 from tests.conftest import TEST_CLASSES
 
@@ -299,6 +299,29 @@ def test_numbers_need_a_transaction() -> None:
         next_number("anything")
     with transaction.atomic():
         assert [next_number("fresh"), next_number("fresh"), next_number("other")] == [1, 2, 1]
+        assert [next_numbers("fresh", 3), next_numbers("other", 1), next_number("fresh")] == [
+            3,
+            2,
+            6,
+        ]
+        assert next_numbers("new", 4) == 1
+        assert Counter.objects.get(name="new").last == 4
+
+
+def test_entries_of_one_transaction_are_numbered_in_the_order_recorded(coop: object) -> None:
+    first = AuditEntry.objects.count() + 1
+    with transaction.atomic():
+        for n in range(3):
+            record(
+                actor_id=None, action=f"step.{n}", subject_type="t", subject_id=n, policy_version=1
+            )
+        assert AuditEntry.objects.count() == first - 1  # nothing written before the commit
+    assert list(AuditEntry.objects.filter(seq__gte=first).values_list("seq", "action")) == [
+        (first, "step.0"),
+        (first + 1, "step.1"),
+        (first + 2, "step.2"),
+    ]
+    assert Counter.objects.get(name="audit").last == first + 2
 
 
 def test_record_refuses_uncanonical_data(db: None) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,6 +80,14 @@ def note_token_use(token: ApiToken) -> None:
         token.last_used_at = now
 
 
+_CLAIM = (
+    f"INSERT INTO {IdempotencyRecord._meta.db_table} "  # noqa: S608
+    "(user_id, key, fingerprint, method, path, body, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, '', %s)"
+    " ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+)
+
+
 @dataclass(frozen=True)
 class Claim:
     """An idempotency key claimed for a request: either fresh, or the stored response to replay."""
@@ -97,21 +105,32 @@ def claim_idempotency_key(
     second waits on the unique index and then replays the first's stored response."""
     if not connection.in_atomic_block:
         raise RuntimeError("claim an idempotency key inside the action's transaction")
-    existing = IdempotencyRecord.objects.select_for_update().filter(user=actor, key=key).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                fresh = IdempotencyRecord.objects.create(
-                    user=actor,
-                    key=key,
-                    fingerprint=fingerprint,
-                    method=method,
-                    path=path[:500],
-                    created_at=timezone.now(),
-                )
-            return Claim(record=fresh, replay=False)
-        except IntegrityError:  # a concurrent request with this key committed first
-            existing = IdempotencyRecord.objects.select_for_update().get(user=actor, key=key)
+    fresh = IdempotencyRecord(
+        user=actor,
+        key=key,
+        fingerprint=fingerprint,
+        method=method,
+        path=path[:500],
+        created_at=timezone.now(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [
+                actor.pk,
+                key,
+                fingerprint,
+                method,
+                fresh.path,
+                connection.ops.adapt_datetimefield_value(fresh.created_at),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        fresh.pk = row[0]
+        return Claim(record=fresh, replay=False)
+    # Taken: by an earlier request, or by a concurrent one whose commit the insert waited for.
+    existing = IdempotencyRecord.objects.select_for_update().get(user=actor, key=key)
     if existing.fingerprint != fingerprint or existing.status is None:
         raise DomainError(
             "idempotency_conflict",

@@ -14,7 +14,7 @@ from taawun.domain.canonical import canonical_bytes, plain
 from .models import AuditEntry, Counter
 from .versioning import forget_version
 
-_INCREMENT = f"UPDATE {Counter._meta.db_table} SET last = last + 1 WHERE name = %s RETURNING last"  # noqa: S608
+_ADVANCE = f"UPDATE {Counter._meta.db_table} SET last = last + %s WHERE name = %s RETURNING last"  # noqa: S608
 
 
 def next_number(name: str) -> int:
@@ -24,21 +24,28 @@ def next_number(name: str) -> int:
     deadlock), an action locks its own rows first, then draws its register numbers; its audit
     entries draw from the ``audit`` counter last of all, as the transaction commits.
     """
+    return next_numbers(name, 1)
+
+
+def next_numbers(name: str, count: int) -> int:
+    """Draw ``count`` consecutive numbers of the sequence ``name`` at once; returns the first.
+
+    Same locking rule as ``next_number``."""
     if connection.get_autocommit():
         raise RuntimeError("gap-free numbers must be drawn inside a transaction")
     with connection.cursor() as cursor:
-        cursor.execute(_INCREMENT, [name])
+        cursor.execute(_ADVANCE, [count, name])
         row = cursor.fetchone()
     if row is not None:
-        return int(row[0])
+        return int(row[0]) - count + 1
     try:
         with transaction.atomic():
-            Counter.objects.create(name=name, last=1)
+            Counter.objects.create(name=name, last=count)
         return 1
     except IntegrityError:  # another transaction created it first; its row lock now queues us
         with connection.cursor() as cursor:
-            cursor.execute(_INCREMENT, [name])
-            return int(cursor.fetchone()[0])
+            cursor.execute(_ADVANCE, [count, name])
+            return int(cursor.fetchone()[0]) - count + 1
 
 
 def record(
@@ -74,24 +81,30 @@ def record(
         pending.append(entry)
     else:
         with transaction.atomic():
-            write(entry)
+            write([entry])
 
 
-def write(entry: dict[str, Any]) -> None:
-    """Number ``entry`` and store it; its canonical bytes fix every field, so a later change is
-    detectable."""
-    body = {"seq": next_number("audit"), **entry}
-    data = canonical_bytes(body)
-    AuditEntry.objects.create(
-        seq=body["seq"],
-        at=body["at"],
-        actor_id=body["actor"],
-        action=body["action"],
-        subject_type=body["subject"]["type"],
-        subject_id=body["subject"]["id"],
-        before=body["before"],
-        after=body["after"],
-        policy_version=body["policy_version"],
-        canonical=data.decode("utf-8"),
-        digest=hashlib.sha256(data).hexdigest(),
-    )
+def write(entries: list[dict[str, Any]]) -> None:
+    """Number ``entries`` in order and store them; each entry's canonical bytes fix every field,
+    so a later change is detectable."""
+    first = next_numbers("audit", len(entries))
+    rows = []
+    for seq, entry in enumerate(entries, start=first):
+        body = {"seq": seq, **entry}
+        data = canonical_bytes(body)
+        rows.append(
+            AuditEntry(
+                seq=seq,
+                at=body["at"],
+                actor_id=body["actor"],
+                action=body["action"],
+                subject_type=body["subject"]["type"],
+                subject_id=body["subject"]["id"],
+                before=body["before"],
+                after=body["after"],
+                policy_version=body["policy_version"],
+                canonical=data.decode("utf-8"),
+                digest=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    AuditEntry.objects.bulk_create(rows)

@@ -31,8 +31,7 @@ class DeferredAudit:
 
         pending, self.pending_audit = self.pending_audit, []
         self._audit_marks.clear()
-        for entry in pending:
-            write(entry)
+        write(pending)
 
     def savepoint(self) -> Any:
         sid = super().savepoint()  # type: ignore[misc]
