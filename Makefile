@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch bench-booking
+bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion
 
 bench-directory: install-dev
 	scripts/ensure-test-services
@@ -56,3 +56,10 @@ bench-dispatch: install-dev
 bench-booking: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/booking.py
+
+bench-votes: install-dev
+	$(BIN)/python benchmarks/votes.py
+
+bench-opinion: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/opinion.py

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "taawun.market.products",
     "taawun.market.works",
     "taawun.market.fairness",
+    "taawun.governance",
 ]
 
 MIDDLEWARE = [

@@ -126,11 +126,41 @@ def test_majority_threshold_below_half_is_refused(document: dict[str, Any], kind
 
 
 def test_consent_may_have_any_threshold(document: dict[str, Any]) -> None:
-    document["governance"]["decisions"]["election"] = {
+    document["governance"]["decisions"]["admission"] = {
         "method": "consent",
         "threshold_percent": "0",
     }
-    assert parse(document).governance.decisions["election"].method == "consent"
+    assert parse(document).governance.decisions["admission"].method == "consent"
+
+
+@pytest.mark.parametrize(
+    ("kind", "method"),
+    [
+        ("election", "consent"),
+        ("policy_change", "approval"),
+        ("policy_change", "numeric"),
+        ("rate", "majority"),
+        ("poll", "stv"),
+        ("ordinary", "ranked"),
+    ],
+)
+def test_a_method_that_cannot_decide_the_kind_is_refused(
+    document: dict[str, Any], kind: str, method: str
+) -> None:
+    document["governance"]["decisions"][kind]["method"] = method
+    error = refused(document)
+    assert error.code == "method_not_for_kind"
+    assert error.params == {"method": method, "kind": kind}
+
+
+def test_founding_rules_for_elections_rates_and_polls(document: dict[str, Any]) -> None:
+    decisions = parse(document).governance.decisions
+    assert (decisions["election"].method, decisions["election"].secret) == ("stv", True)
+    assert decisions["election"].voting_days == 14
+    assert decisions["rate"].method == "numeric"
+    assert (decisions["poll"].method, decisions["poll"].quorum_percent) == ("approval", 0)
+    assert decisions["ordinary"].basis == "cast"
+    assert parse(document).governance.protected_rules == ("membership", "governance")
 
 
 def test_unprotected_bylaw_rule_is_refused(document: dict[str, Any]) -> None:

@@ -51,7 +51,11 @@ def test_no_module_in_domain_imports_django() -> None:
 
 
 def test_loading_the_domain_loads_no_django() -> None:
-    modules = sorted(f"taawun.domain.{f.stem}" for f in DOMAIN.glob("*.py") if f.stem != "__init__")
+    modules = sorted(
+        "taawun.domain." + ".".join(f.relative_to(DOMAIN).with_suffix("").parts)
+        for f in DOMAIN.rglob("*.py")
+        if f.stem != "__init__"
+    )
     script = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"

@@ -17,7 +17,6 @@ from taawun.domain.policy import Policy, founding_policy, parse
 from taawun.domain.shares import (
     MEMBER_TRANSITIONS,
     instalment_plan,
-    may_vote,
     next_status,
     repayment_due,
 )
@@ -164,15 +163,3 @@ def test_refused_transitions(current: str, operation: str) -> None:
     assert excinfo.value.status == 409
 
 
-def test_may_vote_on_admission() -> None:
-    policy = make_policy(voting_rights="on_admission")
-    assert may_vote(policy, "worker", fully_paid=False) is True
-    assert may_vote(policy, "worker", fully_paid=True) is True
-    assert may_vote(policy, "supporter", fully_paid=True) is False
-
-
-def test_may_vote_when_paid() -> None:
-    policy = make_policy(voting_rights="when_paid")
-    assert may_vote(policy, "worker", fully_paid=False) is False
-    assert may_vote(policy, "worker", fully_paid=True) is True
-    assert may_vote(policy, "supporter", fully_paid=True) is False

@@ -29,13 +29,17 @@ def test_rules_page_shows_the_policy_in_force_to_anyone(client, coop):
     assert "Shares repaid within 90 days after leaving" in page
     assert "Transfers of shares between members Allowed" in page
     # decision rules, in a fixed order, with quorum and threshold
-    assert "Ordinary decisions majority vote 50% 50%" in page
-    assert "Admitting members majority vote 50% 50%" in page
-    assert "Elections majority vote 50% 50%" in page
-    assert "Changing these rules majority vote 50% 60%" in page
-    assert "Changing the bylaws protected supermajority vote 66% 66.67%" in page
+    assert "Ordinary decisions majority vote 50% 50% open 7" in page
+    assert "Admitting members majority vote 50% 50% open 7" in page
+    assert "Elections single transferable vote 50% — secret 14" in page
+    assert "Changing these rules majority vote 50% 60% open 7" in page
+    assert "Changing the bylaws protected supermajority vote 66% 66.67% open 7" in page
+    assert "Setting a rate each picks a value; the median is chosen 50% — open 7" in page
+    assert "Polls (bind nothing) approval (choose all you accept) 0% — open 7" in page
     assert "Board seats 3" in page
     assert "Board term 24 months" in page
+    assert "New members vote after 0 days" in page
+    assert "Bylaw-level rules membership, governance" in page
     # versions
     version = PolicyVersion.objects.get()
     assert "1 in force founding assembly" in page

@@ -59,6 +59,14 @@ def current_policy() -> CurrentPolicy:
     raise Http404("This installation has no co-op yet.")
 
 
+def latest_policy() -> CurrentPolicy:
+    """The newest version adopted, whether in force or waiting for its effective date: a new
+    change must build on it, or it would undo a change already decided."""
+    for number, _effective_from, digest, text in cached("policy_versions", _versions):
+        return CurrentPolicy(number, _parsed(digest, text))
+    raise Http404("This installation has no co-op yet.")
+
+
 def policy_number(number: int) -> policy_rules.Policy:
     """The policy as it stood in version ``number`` (to explain what an operation ran under)."""
     for found, _effective_from, digest, text in cached("policy_versions", _versions):

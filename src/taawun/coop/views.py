@@ -9,7 +9,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import get_language, gettext_lazy, gettext_noop
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -19,22 +19,11 @@ from taawun.web.errors import explain
 
 from . import actions
 from .forms import FoundingForm
+from .labels import DECISION_KINDS, METHODS
 from .selectors import current_policy, get_coop, policy_versions
 
 FOUNDER_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
-DECISION_KINDS = {
-    "ordinary": gettext_lazy("Ordinary decisions"),
-    "admission": gettext_lazy("Admitting members"),
-    "election": gettext_lazy("Elections"),
-    "policy_change": gettext_lazy("Changing these rules"),
-    "bylaw_change": gettext_lazy("Changing the bylaws"),
-}
-METHODS = {
-    "consent": gettext_lazy("consent (no reasoned objection)"),
-    "majority": gettext_lazy("majority vote"),
-    "supermajority": gettext_lazy("supermajority vote"),
-}
 # Reasons stored with policy versions, marked here so they are translated when shown.
 REASONS = (gettext_noop("founding assembly"),)
 

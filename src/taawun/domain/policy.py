@@ -24,7 +24,28 @@ STANDARD_CLASS_NAMES: dict[str, dict[str, str]] = {
     "user": {"ar": "عضو مستخدم", "en": "User member"},
     "supporter": {"ar": "عضو داعم", "en": "Supporter member"},
 }
-DECISION_KINDS = ("ordinary", "policy_change", "bylaw_change", "admission", "election")
+DECISION_KINDS = (
+    "ordinary",
+    "policy_change",
+    "bylaw_change",
+    "admission",
+    "election",
+    "rate",
+    "poll",
+)
+# The methods each kind of decision may use. A yes/no decision binds by its threshold; an
+# election fills seats; a rate sets one numeric rule to the median of the values members pick;
+# a poll asks the members' preferences among options and binds nothing by itself.
+YES_NO_METHODS = ("consent", "majority", "supermajority")
+METHODS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "ordinary": YES_NO_METHODS,
+    "policy_change": YES_NO_METHODS,
+    "bylaw_change": YES_NO_METHODS,
+    "admission": YES_NO_METHODS,
+    "election": ("stv", "ranked", "approval"),
+    "rate": ("numeric",),
+    "poll": ("approval", "score", "dot", "ranked"),
+}
 
 
 class Frozen(BaseModel):
@@ -64,9 +85,31 @@ class MembershipRules(Frozen):
 
 
 class DecisionRule(Frozen):
-    method: Literal["consent", "majority", "supermajority"] = "majority"
-    quorum_percent: Decimal = Field(default=Decimal(50), ge=0, le=100)
-    threshold_percent: Decimal = Field(default=Decimal(50), ge=0, le=100)
+    """How one kind of decision is taken.
+
+    Quorum is participation: members who took part, abstentions included, as a share of those
+    eligible. A majority needs more than ``threshold_percent`` of the ``basis``; a supermajority
+    and consent need at least that share, read at the policy's two decimals (so 66.67 is two
+    thirds: six votes of nine pass).
+    """
+
+    method: Literal[
+        "consent",
+        "majority",
+        "supermajority",
+        "numeric",
+        "approval",
+        "score",
+        "dot",
+        "ranked",
+        "stv",
+    ] = "majority"
+    quorum_percent: Decimal = Field(default=Decimal(50), ge=0, le=100, decimal_places=2)
+    threshold_percent: Decimal = Field(default=Decimal(50), ge=0, le=100, decimal_places=2)
+    basis: Literal["cast", "cast_with_abstentions", "eligible"] = "cast"
+    block_threshold: int = Field(default=1, ge=1, le=1000)  # consent: blocks that stop it
+    secret: bool = False  # who voted is kept apart from what was voted
+    voting_days: int = Field(default=7, ge=1, le=90)
     protected: bool = False
 
 
@@ -74,6 +117,13 @@ class GovernanceRules(Frozen):
     decisions: dict[str, DecisionRule]
     board_size: int = Field(default=3, ge=1, le=50)
     board_term_months: int = Field(default=24, ge=1, le=120)
+    # Rules under these paths are bylaw-level: changing them is a bylaw change.
+    protected_rules: tuple[str, ...] = ("membership", "governance")
+    probation_days: int = Field(default=0, ge=0, le=730)  # new members vote after this
+    # An instalment unpaid this many days past its due date suspends the vote (0: never).
+    lapse_after_days: int = Field(default=0, ge=0, le=730)
+    delegation: bool = False  # members may hand their vote on a kind of decision to another
+    reminder_hours: int = Field(default=24, ge=0, le=720)  # before a vote closes
 
 
 Percent = Decimal
@@ -322,7 +372,14 @@ def validate(policy: Policy) -> None:
             raise InvalidInput(
                 "unknown_decision_kind", gettext_noop("Unknown decision kind %(kind)s."), kind=kind
             )
-        if rule.method != "consent" and rule.threshold_percent < 50:
+        if rule.method not in METHODS_BY_KIND[kind]:
+            raise InvalidInput(
+                "method_not_for_kind",
+                gettext_noop("%(method)s cannot decide %(kind)s decisions."),
+                method=rule.method,
+                kind=kind,
+            )
+        if rule.method in ("majority", "supermajority") and rule.threshold_percent < 50:
             raise InvalidInput(
                 "threshold_too_low",
                 gettext_noop("A vote threshold below 50%% would let a minority decide (%(kind)s)."),
@@ -405,6 +462,7 @@ def founding_policy(
 ) -> Policy:
     """A sensible first policy: the founders choose classes and prices, the rest has defaults."""
     majority = {"method": "majority", "quorum_percent": "50", "threshold_percent": "50"}
+    election = {"method": "stv", "quorum_percent": "50", "secret": True, "voting_days": 14}
     document = {
         "currency": currency,
         "languages": list(languages),
@@ -413,7 +471,9 @@ def founding_policy(
             "decisions": {
                 "ordinary": majority,
                 "admission": majority,
-                "election": majority,
+                "election": election,
+                "rate": {"method": "numeric", "quorum_percent": "50"},
+                "poll": {"method": "approval", "quorum_percent": "0"},
                 "policy_change": {
                     "method": "majority",
                     "quorum_percent": "50",

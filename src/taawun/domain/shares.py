@@ -33,13 +33,6 @@ def repayment_due(policy: Policy, exit_date: dt.date) -> dt.date:
     return exit_date + dt.timedelta(days=policy.membership.repayment_days)
 
 
-def may_vote(policy: Policy, class_key: str, *, fully_paid: bool) -> bool:
-    member_class = policy.member_class(class_key)
-    if not member_class.votes:
-        return False
-    return fully_paid or policy.membership.voting_rights == "on_admission"
-
-
 # The share register's state machine: which operation may follow which membership state.
 MEMBER_TRANSITIONS: dict[str, dict[str, str]] = {
     "active": {"give_notice": "leaving", "transfer_out": "left"},

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +15,6 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
-from taawun.domain.shares import may_vote
 from taawun.transparency.versioning import cached
 
 from .models import (
@@ -111,9 +110,30 @@ def member_account(viewer: User, membership: Membership) -> MemberAccount:
         instalments=instalments,
         entries=list(membership.capital_entries.order_by("at", "id")),
         repayment=Repayment.objects.filter(membership=membership).first(),
-        may_vote=membership.status != Membership.Status.LEFT
-        and may_vote(policy, membership.member_class, fully_paid=paid == subscribed),
+        may_vote=voters().filter(pk=membership.pk).exists(),
     )
+
+
+def voters(on: date | None = None) -> QuerySet[Membership]:
+    """The members with a vote on day ``on`` (today by default), from the live register and
+    the policy: a current member of a class that votes, past the probation period, with the
+    share paid when the policy asks for that, and no instalment overdue past the lapse limit."""
+    policy = current_policy().policy
+    on = on or timezone.localdate()
+    rules = policy.governance
+    found = current_memberships().filter(
+        member_class__in=[c.key for c in policy.membership.classes if c.votes],
+        joined_on__lte=on - timedelta(days=rules.probation_days),
+    )
+    unpaid = Instalment.objects.filter(
+        membership=OuterRef("pk"), paid_at__isnull=True, cancelled_at__isnull=True
+    )
+    if policy.membership.voting_rights == "when_paid":
+        found = found.exclude(Exists(unpaid))
+    if rules.lapse_after_days:
+        overdue = unpaid.filter(due_on__lt=on - timedelta(days=rules.lapse_after_days))
+        found = found.exclude(Exists(overdue))
+    return found
 
 
 def access_membership_or_404(viewer: User, number: int) -> Membership:

@@ -24,6 +24,7 @@ from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.money import Money
 from taawun.domain.pricing import quote_agreed
+from taawun.domain.text import checked_text
 from taawun.ledger.models import JournalEntry
 from taawun.market import actions as market
 from taawun.market.actions import MAX_ID
@@ -52,13 +53,6 @@ class Step:
 
     title: str
     amount: Money
-
-
-def _text(value: str, limit: int, code: str, message: str, *, required: bool = True) -> str:
-    text = (value or "").strip()
-    if (required and not text) or len(text) > limit or "\x00" in text:
-        raise InvalidInput(code, message, limit=limit)
-    return text
 
 
 def _amount(value: Money, code: str, message: str) -> Money:
@@ -102,13 +96,13 @@ def post_brief(
     deadline: dt.date | None = None,
 ) -> Brief:
     """Anyone signed in may ask for work; the budget and deadline are only guides."""
-    title = _text(
+    title = checked_text(
         title,
         MAX_TITLE,
         "bad_title",
         gettext_noop("Give the brief a title of %(limit)s characters at most."),
     )
-    description = _text(
+    description = checked_text(
         description,
         MAX_TEXT,
         "bad_description",
@@ -157,7 +151,7 @@ def _steps(price: Money, milestones: list[Step]) -> list[Step]:
         )
     steps = [
         Step(
-            title=_text(
+            title=checked_text(
                 step.title,
                 MAX_STEP_TITLE,
                 "bad_milestone_title",
@@ -206,7 +200,7 @@ def propose(
         raise InvalidInput(
             "bad_days", gettext_noop("Say how many days, from 1 to %(most)s."), most=MAX_DAYS
         )
-    plan = _text(
+    plan = checked_text(
         plan,
         MAX_TEXT,
         "bad_plan",
@@ -376,7 +370,7 @@ def deliver(*, actor: User, order_id: int, note: str, link: str = "") -> Milesto
     """The worker hands in the milestone's work (again, after a dispute)."""
     _brief, milestone = _locked_milestone(order_id)
     market.require_party(actor, milestone.order, worker=True)
-    note = _text(
+    note = checked_text(
         note,
         MAX_NOTE,
         "bad_note",
@@ -429,7 +423,7 @@ def dispute(*, actor: User, order_id: int, reason: str) -> Milestone:
     """The customer says the delivered work is not what was agreed; the board decides."""
     _brief, milestone = _locked_milestone(order_id)
     market.require_party(actor, milestone.order, customer=True)
-    reason = _text(
+    reason = checked_text(
         reason,
         MAX_REASON,
         "bad_reason",
@@ -454,7 +448,7 @@ def resolve(*, actor: User, order_id: int, pay_worker: bool, note: str) -> Miles
     cancelled and nothing is paid."""
     require_role(actor, Role.BOARD)
     brief, milestone = _locked_milestone(order_id)
-    note = _text(
+    note = checked_text(
         note,
         MAX_REASON,
         "bad_note",
@@ -488,7 +482,7 @@ def cancel_milestone(*, actor: User, order_id: int, reason: str = "") -> Milesto
 
 
 def _cancel(actor: User, milestone: Milestone, reason: str) -> None:
-    reason = _text(
+    reason = checked_text(
         reason,
         MAX_REASON,
         "bad_reason",

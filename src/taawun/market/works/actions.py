@@ -22,6 +22,7 @@ from taawun.accounts.selectors import has_role
 from taawun.coop.selectors import current_policy, get_coop
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.pricing import quote_licence
+from taawun.domain.text import checked_text
 from taawun.market import actions as market
 from taawun.market.actions import MAX_ID
 from taawun.market.models import OrderEvent, Sector, Status
@@ -68,13 +69,6 @@ def clean_tags(text: str) -> list[str]:
     return tags
 
 
-def _text(value: Any, limit: int, *, required: bool, code: str, message: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if (required and not text) or len(text) > limit or "\x00" in text:
-        raise InvalidInput(code, message, limit=limit)
-    return text
-
-
 def _audit(actor: User, action: str, work: Work, **after: Any) -> None:
     record(
         actor_id=actor.pk,
@@ -98,14 +92,14 @@ def upload_work(
     """A working member offers a new work. The image is checked before anything is written, and
     its files are removed again if the rows cannot be saved."""
     creator = creator_of(actor)
-    title = _text(
+    title = checked_text(
         title,
         MAX_TITLE,
         required=True,
         code="bad_title",
         message=gettext_noop("Give the work a title of at most %(limit)s characters."),
     )
-    description = _text(
+    description = checked_text(
         description,
         MAX_DESCRIPTION,
         required=False,

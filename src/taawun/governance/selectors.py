@@ -1,0 +1,189 @@
+"""Every read of governance, with the permission check next to the query.
+
+Proposals, discussions and results are the members' business: current members (and the board)
+see them, nobody else. How each member voted is visible only on an open ballot; a secret
+ballot's choices are published, once the vote has closed, by receipt alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from taawun.accounts.models import Role, User
+from taawun.accounts.selectors import has_role
+from taawun.coop.selectors import latest_policy
+from taawun.domain import voting
+from taawun.domain.policy_change import rules
+from taawun.members.models import Membership
+from taawun.members.selectors import current_memberships, voters
+
+from .models import Ballot, Comment, Participation, Proposal, Statement, StatementVote
+
+OPEN = (Proposal.Status.OPEN, Proposal.Status.DISCUSSION)
+
+
+def may_see(viewer: User) -> bool:
+    return viewer.is_authenticated and (
+        current_memberships().filter(user=viewer).exists() or has_role(viewer, Role.BOARD)
+    )
+
+
+def _require_member(viewer: User) -> None:
+    if not may_see(viewer):
+        raise Http404
+
+
+def proposals(viewer: User, *, status: str = "") -> QuerySet[Proposal]:
+    """Proposals newest first, optionally only open (voting or under discussion) or closed."""
+    _require_member(viewer)
+    found = Proposal.objects.annotate(voted=Count("participations")).select_related("author")
+    if status == "open":
+        found = found.filter(status__in=OPEN)
+    elif status == "closed":
+        found = found.exclude(status__in=OPEN)
+    return found
+
+
+def access_proposal_or_404(viewer: User, number: int) -> Proposal:
+    _require_member(viewer)
+    proposal = Proposal.objects.select_related("author", "adopted").filter(number=number).first()
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+def membership_of(viewer: User) -> Membership | None:
+    return voters().filter(user=viewer).first() if viewer.is_authenticated else None
+
+
+def has_voted(viewer: User, proposal: Proposal) -> bool:
+    return Participation.objects.filter(proposal=proposal, member__user=viewer).exists()
+
+
+def may_vote(viewer: User, proposal: Proposal) -> bool:
+    """Whether the viewer may still vote on ``proposal`` (a voter who has not voted yet)."""
+    return (
+        proposal.status == Proposal.Status.OPEN
+        and membership_of(viewer) is not None
+        and not has_voted(viewer, proposal)
+    )
+
+
+def waiting_for(viewer: User) -> QuerySet[Proposal]:
+    """Open votes the viewer may vote on and has not (for their home page)."""
+    member = membership_of(viewer)
+    if member is None:
+        return Proposal.objects.none()
+    return Proposal.objects.filter(status=Proposal.Status.OPEN).exclude(
+        participations__member=member
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    before: Any
+    after: Any
+
+
+def changes_of(proposal: Proposal) -> list[Change]:
+    """The rules a policy change or rate changes, as they were and as proposed."""
+    return [Change(p, proposal.before.get(p), v) for p, v in proposal.changes.items()]
+
+
+def current_values(proposal: Proposal) -> dict[str, Any]:
+    """The changed rules as the newest policy version has them (to show a change is stale)."""
+    found = rules(latest_policy().policy)
+    return {path: found.get(path) for path in proposal.changes}
+
+
+def published_ballots(viewer: User, proposal: Proposal) -> list[Ballot]:
+    """Every ballot of a closed vote, in receipt order (which says nothing about who or
+    when); on an open ballot, with the member who cast it."""
+    _require_member(viewer)
+    if proposal.status != Proposal.Status.CLOSED:
+        return []
+    return list(
+        Ballot.objects.filter(proposal=proposal).select_related("member").order_by("receipt")
+    )
+
+
+def find_ballot(viewer: User, receipt: str) -> Ballot | None:
+    """The ballot with ``receipt``, once its vote has closed."""
+    _require_member(viewer)
+    text = receipt.strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        return None
+    return (
+        Ballot.objects.select_related("proposal")
+        .filter(receipt=text, proposal__status=Proposal.Status.CLOSED)
+        .first()
+    )
+
+
+def blt(viewer: User, proposal: Proposal) -> str:
+    """A closed ranked vote's ballots in BLT form, for anyone who wants to count it again."""
+    ballots = published_ballots(viewer, proposal)
+    if proposal.method not in ("ranked", "stv") or not ballots:
+        raise Http404
+    keys = [o["key"] for o in proposal.options]
+    index = {key: i for i, key in enumerate(keys)}
+    width = max(len(b.choice) for b in ballots)
+    table = np.full((len(ballots), width), -1, dtype=np.int32)
+    for row, ballot in enumerate(ballots):
+        table[row, : len(ballot.choice)] = [index[k] for k in ballot.choice]
+    labels = [o["label"] for o in proposal.options]
+    return voting.to_blt(
+        voting.ranked_ballots(labels, table), seats=proposal.seats, title=proposal.title
+    )
+
+
+@dataclass(frozen=True)
+class ThreadedComment:
+    comment: Comment
+    depth: int
+
+
+def discussion(proposal: Proposal) -> list[ThreadedComment]:
+    """The comments in thread order: each followed by its replies, depth-first."""
+    comments = list(Comment.objects.filter(proposal=proposal).select_related("author"))
+    children: dict[int | None, list[Comment]] = {}
+    for c in comments:
+        children.setdefault(c.parent_id, []).append(c)
+    ordered: list[ThreadedComment] = []
+    stack = [(c, 0) for c in reversed(children.get(None, []))]
+    while stack:
+        comment, depth = stack.pop()
+        ordered.append(ThreadedComment(comment, depth))
+        stack += [(c, depth + 1) for c in reversed(children.get(comment.pk, []))]
+    return ordered
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    statement: Statement
+    agree: int
+    disagree: int
+    passed: int
+    mine: int | None
+
+
+def statements(viewer: User, proposal: Proposal) -> list[StatementRow]:
+    """The opinion round's statements with their counts and the viewer's own say."""
+    _require_member(viewer)
+    mine = dict(
+        StatementVote.objects.filter(statement__proposal=proposal, member__user=viewer).values_list(
+            "statement_id", "vote"
+        )
+    )
+    found = Statement.objects.filter(proposal=proposal).annotate(
+        agree=Count("votes", filter=Q(votes__vote=1)),
+        disagree=Count("votes", filter=Q(votes__vote=-1)),
+        passed=Count("votes", filter=Q(votes__vote=0)),
+    )
+    return [StatementRow(s, s.agree, s.disagree, s.passed, mine.get(s.pk)) for s in found]
