@@ -28,7 +28,8 @@ def create_account(*, email: str, full_name: str, password: str | None) -> User:
 
 @transaction.atomic
 def grant_role(*, actor: User | None, user: User, role: Role, policy_version: int) -> RoleGrant:
-    """Grant board or admin. ``actor=None`` only for the founding assembly."""
+    """Grant board or admin. ``actor=None`` when the members decided it: the founding assembly
+    or an election."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     if role not in GRANTABLE_ROLES:
@@ -48,8 +49,11 @@ def grant_role(*, actor: User | None, user: User, role: Role, policy_version: in
 
 
 @transaction.atomic
-def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> None:
-    require_role(actor, Role.ADMIN)
+def revoke_role(*, actor: User | None, user: User, role: Role, policy_version: int) -> None:
+    """Revoke board or admin. ``actor=None`` when the members decided it (a recall, a term
+    ended, a new board elected)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
     grant = (
         RoleGrant.objects.select_for_update()
         .filter(user=user, role=role, revoked_at__isnull=True)
@@ -64,7 +68,7 @@ def revoke_role(*, actor: User, user: User, role: Role, policy_version: int) -> 
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     record(
-        actor_id=actor.pk,
+        actor_id=actor.pk if actor else None,
         action="role.revoked",
         subject_type="account",
         subject_id=user.pk,

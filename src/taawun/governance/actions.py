@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -21,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from taawun.accounts.models import Role, User
+from taawun.accounts.actions import grant_role, revoke_role
+from taawun.accounts.models import Role, RoleGrant, User
 from taawun.accounts.selectors import has_role
 from taawun.coop.actions import adopt_policy
 from taawun.coop.selectors import current_policy, latest_policy, policy_number
@@ -35,7 +37,15 @@ from taawun.members.models import Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.transparency.audit import next_number, record
 
-from .models import Ballot, Comment, Participation, Proposal, Statement, StatementVote
+from .models import (
+    Ballot,
+    Comment,
+    Mandate,
+    Participation,
+    Proposal,
+    Statement,
+    StatementVote,
+)
 
 Kind = Proposal.Kind
 VOTING_KINDS = [k for k in Kind.values if k != Kind.DISCUSSION]
@@ -87,12 +97,15 @@ def propose(
     options: Sequence[str] = (),
     candidates: Sequence[int] = (),
     seats: int = 1,
+    office: str = Mandate.BOARD,
+    recall_of: int | None = None,
     effective_from: dt.datetime | None = None,
     rollback_of: int | None = None,
     now: dt.datetime | None = None,
 ) -> Proposal:
     """Open a discussion or a vote. A change of protected rules is a bylaw change whatever
-    kind was asked for; a rollback of policy version N proposes the rules N replaced."""
+    kind was asked for; a rollback of policy version N proposes the rules N replaced; a recall
+    is an ordinary decision to end a mandate."""
     now = now or timezone.now()
     _voter(actor)
     if kind not in Kind.values:
@@ -130,8 +143,21 @@ def propose(
         proposal.options = _poll_options(options)
     if kind == Kind.ELECTION:
         proposal.options = _candidates(candidates)
+        proposal.office = checked_text(
+            office, 60, "bad_office", gettext_noop("Name the office in up to %(limit)s characters.")
+        )
     if kind in (Kind.POLL, Kind.ELECTION):
         proposal.seats = _seats(seats, proposal.options, elect=kind == Kind.ELECTION)
+        if proposal.office == Mandate.BOARD and proposal.seats > policy.governance.board_size:
+            raise InvalidInput(
+                "too_many_seats",
+                gettext_noop("The board has %(seats)s seats."),
+                seats=policy.governance.board_size,
+            )
+    if recall_of is not None:
+        if kind != Kind.ORDINARY:
+            raise InvalidInput("recall_is_ordinary", gettext_noop("A recall is a decision."))
+        proposal.recall_of = _live_mandate(recall_of)
     if proposal.kind == Kind.DISCUSSION:
         proposal.status = Proposal.Status.DISCUSSION
     else:
@@ -156,6 +182,8 @@ def propose(
         changes=proposal.changes,
         options=[o["key"] for o in proposal.options],
         seats=proposal.seats,
+        office=proposal.office,
+        recall_of=proposal.recall_of_id,
         seed_sha256=proposal.seed_digest,
         effective_from=proposal.effective_from,
     )
@@ -170,6 +198,13 @@ def _rollback(policy: Policy, version: int) -> dict[str, Any]:
     replaced = differences(policy_number(version - 1), policy_number(version))
     now = rules(policy)
     return {c.path: c.before for c in replaced if c.path in now and c.before is not None}
+
+
+def _live_mandate(mandate_id: int) -> Mandate:
+    mandate = Mandate.objects.filter(pk=mandate_id, ended_at__isnull=True).first()
+    if mandate is None:
+        raise NotFound("no_such_mandate", gettext_noop("There is no such mandate in force."))
+    return mandate
 
 
 def _policy_change(proposal: Proposal, policy: Policy, changes: Mapping[str, Any]) -> None:
@@ -337,6 +372,7 @@ def run_due(*, now: dt.datetime | None = None) -> list[Proposal]:
     due = Proposal.objects.filter(status=Proposal.Status.OPEN, closes_at__lte=now)
     due = due.order_by("closes_at", "number")  # in the order the votes ended
     closed = [close_vote(number=n, now=now) for n in due.values_list("number", flat=True)]
+    end_terms(now=now)
     remind_voters(now=now)
     return closed
 
@@ -372,6 +408,11 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
     if counted.outcome in ("passed", "set") and proposal.changes:
         _take_effect(proposal, counted.value, now)
     proposal.save()
+    if counted.outcome == "elected":
+        _seat(proposal, counted.winners, now)
+    recalled = proposal.recall_of
+    if counted.outcome == "passed" and recalled is not None and recalled.ended_at is None:
+        _end_mandates([recalled], now, ended_by=proposal)
     _audit(
         None,
         "closed",
@@ -415,6 +456,85 @@ def _take_effect(proposal: Proposal, value: str | None, now: dt.datetime) -> Non
         reason=f"decision #{proposal.number}",
         effective_from=max(proposal.effective_from or now, now),
     )
+
+
+def _seat(proposal: Proposal, winners: Sequence[str], now: dt.datetime) -> None:
+    """Give each winner a mandate for the policy's term. A board election replaces the board:
+    from then on, the board is the members holding a board mandate."""
+    ends = _months_later(now, current_policy().policy.governance.board_term_months)
+    for number in winners:
+        Mandate.objects.create(
+            office=proposal.office,
+            member=Membership.objects.get(number=int(number)),
+            elected_by=proposal,
+            starts_at=now,
+            ends_at=ends,
+        )
+    if proposal.office == Mandate.BOARD:
+        _board_follows_mandates()
+
+
+def _months_later(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time ``months`` calendar months on (the month's last day if shorter)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def _board_follows_mandates() -> None:
+    """Grant the board role to every holder of a live board mandate, and revoke it from every
+    other board member."""
+    version = current_policy().number
+    seated = set(
+        Mandate.objects.filter(office=Mandate.BOARD, ended_at__isnull=True).values_list(
+            "member__user_id", flat=True
+        )
+    )
+    holding = set(
+        RoleGrant.objects.filter(role=Role.BOARD, revoked_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    for user in User.objects.filter(pk__in=seated - holding):
+        grant_role(actor=None, user=user, role=Role.BOARD, policy_version=version)
+    for user in User.objects.filter(pk__in=holding - seated):
+        revoke_role(actor=None, user=user, role=Role.BOARD, policy_version=version)
+
+
+def _end_mandates(
+    mandates: Sequence[Mandate], now: dt.datetime, *, ended_by: Proposal | None
+) -> None:
+    for mandate in mandates:
+        mandate.ended_at = now
+        mandate.ended_by = ended_by
+        mandate.save(update_fields=["ended_at", "ended_by"])
+        record(
+            actor_id=None,
+            action="governance.mandate_ended",
+            subject_type="mandate",
+            subject_id=mandate.pk,
+            policy_version=current_policy().number,
+            after={
+                "office": mandate.office,
+                "member": mandate.member.number,
+                "recalled_by": ended_by.number if ended_by else None,
+            },
+        )
+    if any(m.office == Mandate.BOARD for m in mandates):
+        _board_follows_mandates()
+
+
+@transaction.atomic
+def end_terms(*, now: dt.datetime | None = None) -> int:
+    """End the mandates whose term is over; returns how many."""
+    now = now or timezone.now()
+    over = list(
+        Mandate.objects.select_for_update()
+        .filter(ended_at__isnull=True, ends_at__lte=now)
+        .select_related("member")
+    )
+    _end_mandates(over, now, ended_by=None)
+    return len(over)
 
 
 def remind_voters(*, now: dt.datetime | None = None) -> int:

@@ -49,6 +49,12 @@ class Proposal(models.Model):
     # Options of a poll or candidates of an election: [{"key": ..., "label": ...}].
     options = models.JSONField(_("options"), default=list)
     seats = models.PositiveSmallIntegerField(_("seats"), default=1)
+    # An election's office: "board", or the name of a committee.
+    office = models.CharField(_("office"), max_length=60, blank=True)
+    # A recall: the mandate this decision would end.
+    recall_of = models.ForeignKey(
+        "Mandate", on_delete=models.PROTECT, null=True, blank=True, related_name="recalls"
+    )
     # A policy change: {path: new value}; a rate: {path: null}, the value comes from the vote.
     changes = models.JSONField(_("rule changes"), default=dict)
     before = models.JSONField(_("rules before"), default=dict)
@@ -181,3 +187,27 @@ class StatementVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}:{self.member_id}={self.vote}"
+
+
+class Mandate(models.Model):
+    """A seat won in an election: held for the policy's term, unless recalled earlier."""
+
+    BOARD = "board"
+
+    office = models.CharField(_("office"), max_length=60)
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="mandates")
+    elected_by = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="mandates")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["office", "-starts_at"]
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+
+    def __str__(self) -> str:
+        return f"{self.office}: {self.member_id}"
