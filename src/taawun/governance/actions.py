@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -40,6 +40,7 @@ from taawun.transparency.audit import next_number, record
 from .models import (
     Ballot,
     Comment,
+    Delegation,
     Mandate,
     Participation,
     Proposal,
@@ -391,6 +392,8 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
     took_part = Participation.objects.filter(proposal=proposal)
     eligible = voting_now.count() + took_part.exclude(member__in=voting_now).count()
     ballots = list(Ballot.objects.filter(proposal=proposal).values_list("choice", flat=True))
+    delegated = [] if proposal.secret else _delegated(proposal, voting_now, now)
+    ballots += [choice for _delegator, _delegate, choice in delegated]
     counted = decision.count(
         _rule(proposal),
         ballots,
@@ -405,6 +408,7 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
     proposal.eligible = eligible
     proposal.outcome = counted.outcome
     proposal.result = counted.document()
+    proposal.result["delegated"] = [[giver, taker] for giver, taker, _choice in delegated]
     if counted.outcome in ("passed", "set") and proposal.changes:
         _take_effect(proposal, counted.value, now)
     proposal.save()
@@ -427,6 +431,41 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
         adopted_version=proposal.adopted.number if proposal.adopted else None,
     )
     return proposal
+
+
+def _delegated(
+    proposal: Proposal, voting_now: QuerySet[Membership], now: dt.datetime
+) -> list[tuple[int, int, Any]]:
+    """(delegator, delegate, choice) for every voter who did not vote but whose delegate on
+    this kind of decision (or on all) cast an open ballot; a delegation given for the kind
+    comes before one given for all."""
+    if not current_policy().policy.governance.delegation:
+        return []
+    chosen = dict(
+        Ballot.objects.filter(proposal=proposal, member__isnull=False).values_list(
+            "member_id", "choice"
+        )
+    )
+    live = (
+        Delegation.objects.filter(
+            revoked_at__isnull=True,
+            created_at__lt=now,
+            kind__in=["", proposal.kind],
+            delegator__in=voting_now,
+        )
+        .exclude(delegator__in=proposal.participations.values("member"))
+        .select_related("delegator", "delegate")
+        .order_by("delegator_id", "-kind")
+    )
+    found: dict[int, tuple[int, int, Any]] = {}
+    for given in live:
+        if given.delegator_id not in found and given.delegate_id in chosen:
+            found[given.delegator_id] = (
+                given.delegator.number,
+                given.delegate.number,
+                chosen[given.delegate_id],
+            )
+    return sorted(found.values())
 
 
 def _take_effect(proposal: Proposal, value: str | None, now: dt.datetime) -> None:
@@ -586,6 +625,62 @@ def _send_reminders(proposal: Proposal, people: list[str]) -> None:
             )
     for email in people:
         send_mail(" / ".join(subjects), "\n\n".join(texts), None, [email], fail_silently=True)
+
+
+@transaction.atomic
+def delegate_vote(*, actor: User, to_member: int, kind: str = "") -> Delegation:
+    """Hand one's vote on a kind of decision ('' for all) to another member with a vote,
+    replacing an earlier delegation for that kind."""
+    member = _voter(actor)
+    if not latest_policy().policy.governance.delegation:
+        raise DomainError(
+            "delegation_off", gettext_noop("The co-op's rules do not allow delegating votes.")
+        )
+    if kind and kind not in VOTING_KINDS:
+        raise InvalidInput("unknown_kind", gettext_noop("Unknown kind of proposal."))
+    delegate = voters().filter(number=to_member).first()
+    if delegate is None or delegate == member:
+        raise InvalidInput("bad_delegate", gettext_noop("Choose another member who has a vote."))
+    now = timezone.now()
+    Delegation.objects.select_for_update().filter(
+        delegator=member, kind=kind, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    given = Delegation.objects.create(
+        delegator=member, delegate=delegate, kind=kind, created_at=now
+    )
+    record(
+        actor_id=actor.pk,
+        action="governance.vote_delegated",
+        subject_type="membership",
+        subject_id=member.number,
+        policy_version=current_policy().number,
+        after={"to": delegate.number, "kind": kind},
+    )
+    return given
+
+
+@transaction.atomic
+def revoke_delegation(*, actor: User, delegation: int) -> Delegation:
+    """Take back a delegation; from now on the member's vote is theirs alone again."""
+    member = _member(actor)
+    given = (
+        Delegation.objects.select_for_update()
+        .filter(pk=delegation, delegator=member, revoked_at__isnull=True)
+        .first()
+    )
+    if given is None:
+        raise NotFound("no_such_delegation", gettext_noop("There is no such delegation of yours."))
+    given.revoked_at = timezone.now()
+    given.save(update_fields=["revoked_at"])
+    record(
+        actor_id=actor.pk,
+        action="governance.delegation_revoked",
+        subject_type="membership",
+        subject_id=member.number,
+        policy_version=current_policy().number,
+        after={"kind": given.kind},
+    )
+    return given
 
 
 @transaction.atomic

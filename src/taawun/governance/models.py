@@ -211,3 +211,38 @@ class Mandate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office}: {self.member_id}"
+
+
+class Delegation(models.Model):
+    """A member's vote handed to another member, on one kind of decision or on all ('').
+
+    It counts only on open ballots (where the delegate's choice is known), only when the
+    delegator does not vote themself, and it can be revoked at any time."""
+
+    delegator = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="delegations_received"
+    )
+    kind = models.CharField(_("kind of decision"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("given at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delegator", "kind"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_delegation_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegator=models.F("delegate")), name="no_self_delegation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegator_id}->{self.delegate_id} ({self.kind or '*'})"
