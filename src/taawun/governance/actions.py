@@ -33,7 +33,8 @@ from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from taawun.domain.policy import DecisionRule, Policy
 from taawun.domain.policy_change import apply_changes, decision_kind, differences, rules
 from taawun.domain.text import checked_text
-from taawun.members.models import Membership
+from taawun.members.actions import decide_application_by_vote
+from taawun.members.models import Application, Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.transparency.audit import next_number, record
 
@@ -109,7 +110,7 @@ def propose(
     is an ordinary decision to end a mandate."""
     now = now or timezone.now()
     _voter(actor)
-    if kind not in Kind.values:
+    if kind not in Kind.values or kind == Kind.ADMISSION:  # admission votes open themselves
         raise InvalidInput("unknown_kind", gettext_noop("Unknown kind of proposal."))
     current = latest_policy()
     policy = current.policy
@@ -373,6 +374,7 @@ def run_due(*, now: dt.datetime | None = None) -> list[Proposal]:
     due = Proposal.objects.filter(status=Proposal.Status.OPEN, closes_at__lte=now)
     due = due.order_by("closes_at", "number")  # in the order the votes ended
     closed = [close_vote(number=n, now=now) for n in due.values_list("number", flat=True)]
+    open_admission_votes(now=now)
     end_terms(now=now)
     remind_voters(now=now)
     return closed
@@ -414,6 +416,12 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
     proposal.save()
     if counted.outcome == "elected":
         _seat(proposal, counted.winners, now)
+    if proposal.application_id is not None:
+        decide_application_by_vote(
+            application_id=proposal.application_id,
+            admitted=counted.outcome == "passed",
+            decision=proposal.number,
+        )
     recalled = proposal.recall_of
     if counted.outcome == "passed" and recalled is not None and recalled.ended_at is None:
         _end_mandates([recalled], now, ended_by=proposal)
@@ -495,6 +503,51 @@ def _take_effect(proposal: Proposal, value: str | None, now: dt.datetime) -> Non
         reason=f"decision #{proposal.number}",
         effective_from=max(proposal.effective_from or now, now),
     )
+
+
+def open_admission_votes(*, now: dt.datetime | None = None) -> list[Proposal]:
+    """Where the policy has members admitted by a vote, open one for every pending application
+    that has none yet: no one has to remember to."""
+    now = now or timezone.now()
+    current = current_policy()
+    if current.policy.membership.admission_by != "vote":
+        return []
+    waiting = Application.objects.filter(status=Application.Status.PENDING).exclude(
+        pk__in=Proposal.objects.filter(application__isnull=False).values("application")
+    )
+    return [_open_admission(application, current.policy, now) for application in waiting]
+
+
+@transaction.atomic
+def _open_admission(application: Application, policy: Policy, now: dt.datetime) -> Proposal:
+    rule = policy.governance.decisions[Kind.ADMISSION]
+    seed = secrets.token_hex(32)
+    proposal = Proposal.objects.create(
+        number=next_number("proposal"),
+        kind=Kind.ADMISSION,
+        status=Proposal.Status.OPEN,
+        title=application.user.get_full_name()[:200] or f"#{application.pk}",
+        body=application.motivation,
+        author=application.user,
+        created_at=now,
+        policy_version=latest_policy().number,
+        rule=plain(rule.model_dump()),
+        closes_at=now + dt.timedelta(days=rule.voting_days),
+        seed=seed,
+        seed_digest=hashlib.sha256(seed.encode()).hexdigest(),
+        application=application,
+    )
+    _audit(
+        None,
+        "opened",
+        proposal,
+        kind=proposal.kind,
+        method=proposal.method,
+        closes_at=proposal.closes_at,
+        application=application.pk,
+        seed_sha256=proposal.seed_digest,
+    )
+    return proposal
 
 
 def _seat(proposal: Proposal, winners: Sequence[str], now: dt.datetime) -> None:

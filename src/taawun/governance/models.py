@@ -16,13 +16,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from taawun.coop.models import PolicyVersion
-from taawun.members.models import Membership
+from taawun.members.models import Application, Membership
 
 
 class Proposal(models.Model):
     class Kind(models.TextChoices):
         DISCUSSION = "discussion", _("discussion")
         ORDINARY = "ordinary", _("decision")
+        ADMISSION = "admission", _("admission of a member")
         POLICY_CHANGE = "policy_change", _("change of the rules")
         BYLAW_CHANGE = "bylaw_change", _("change of the bylaws")
         ELECTION = "election", _("election")
@@ -51,6 +52,10 @@ class Proposal(models.Model):
     seats = models.PositiveSmallIntegerField(_("seats"), default=1)
     # An election's office: "board", or the name of a committee.
     office = models.CharField(_("office"), max_length=60, blank=True)
+    # An admission vote: the application it decides.
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # A recall: the mandate this decision would end.
     recall_of = models.ForeignKey(
         "Mandate", on_delete=models.PROTECT, null=True, blank=True, related_name="recalls"

@@ -168,13 +168,47 @@ def refuse_application(*, actor: User, application_id: int, reason: str) -> Appl
     return application
 
 
+@transaction.atomic
+def decide_application_by_vote(*, application_id: int, admitted: bool, decision: int) -> None:
+    """Admit or refuse an applicant as the members decided in vote ``decision`` (where the
+    policy has applications decided by a vote)."""
+    if current_policy().policy.membership.admission_by != "vote":
+        raise DomainError(
+            "admission_by_board", gettext_noop("Under the co-op's policy, the board admits.")
+        )
+    application = _locked_pending(application_id)
+    application.decided_at = timezone.now()
+    if admitted and _current_membership(application.user) is None:
+        application.status = Application.Status.APPROVED
+        application.save(update_fields=["status", "decided_at"])
+        _admit(
+            user=application.user,
+            member_class=application.member_class,
+            application=application,
+            actor=None,
+        )
+        return
+    application.status = Application.Status.REFUSED
+    application.decision_reason = f"decision #{decision}"
+    application.save(update_fields=["status", "decided_at", "decision_reason"])
+    record(
+        actor_id=None,
+        action="application.refused",
+        subject_type="application",
+        subject_id=application.pk,
+        policy_version=current_policy().number,
+        before={"status": "pending"},
+        after={"status": application.status, "decision": decision},
+    )
+
+
 def admit_founder(*, user: User, member_class: str) -> Membership:
     """Founders become members at the founding assembly, without an application."""
     return _admit(user=user, member_class=member_class, application=None, actor=user)
 
 
 def _admit(
-    *, user: User, member_class: str, application: Application | None, actor: User
+    *, user: User, member_class: str, application: Application | None, actor: User | None
 ) -> Membership:
     """Enter the member register and subscribe the class's shares, payable in instalments."""
     current = current_policy()
@@ -212,7 +246,7 @@ def _admit(
     Profile.objects.get_or_create(user=user, defaults={"display_name": user.get_full_name()})
     if application is not None:
         record(
-            actor_id=actor.pk,
+            actor_id=actor.pk if actor else None,
             action="application.approved",
             subject_type="application",
             subject_id=application.pk,
@@ -221,7 +255,7 @@ def _admit(
             after={"status": application.status},
         )
     record(
-        actor_id=actor.pk,
+        actor_id=actor.pk if actor else None,
         action="membership.admitted",
         subject_type="membership",
         subject_id=membership.number,
@@ -229,7 +263,7 @@ def _admit(
         after={"member_class": member_class, "joined_on": today, "account": user.pk},
     )
     record(
-        actor_id=actor.pk,
+        actor_id=actor.pk if actor else None,
         action="shares.subscribed",
         subject_type="share_register",
         subject_id=operation.register_number,
@@ -250,7 +284,7 @@ def _register(
     membership: Membership,
     count: int,
     nominal: Money,
-    actor: User,
+    actor: User | None,
     policy_version: int,
     *,
     at: dt.datetime | None = None,
