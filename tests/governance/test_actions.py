@@ -318,3 +318,18 @@ def test_reminder_emails_are_sent_after_commit(
         arabic = gettext("A vote closes soon: %(title)s") % {"title": "Paint"}
     assert mail.outbox[0].subject == f"{arabic} / A vote closes soon: Paint"
     assert f"proposal #{proposal.number}, Paint" in mail.outbox[0].body
+
+
+def test_the_author_states_the_outcome_once_decided(voters: list[User]) -> None:
+    proposal = actions.propose(actor=voters[1], kind="ordinary", title="Paint")
+    with pytest.raises(DomainError) as early:
+        actions.state_outcome(actor=voters[1], number=proposal.number, text="Done")
+    assert early.value.code == "not_decided"
+    actions.run_due(now=after_close())
+    with pytest.raises(NotAllowed):
+        actions.state_outcome(actor=voters[2], number=proposal.number, text="Mine")
+    stated = actions.state_outcome(actor=voters[1], number=proposal.number, text=" We paint. ")
+    assert stated.outcome_statement == "We paint."
+    by_board = actions.state_outcome(actor=voters[0], number=proposal.number, text="Blue.")
+    assert by_board.outcome_statement == "Blue."
+    assert AuditEntry.objects.filter(action="governance.outcome_stated").count() == 2

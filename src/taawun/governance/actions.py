@@ -681,6 +681,24 @@ def _send_reminders(proposal: Proposal, people: list[str]) -> None:
 
 
 @transaction.atomic
+def state_outcome(*, actor: User, number: int, text: str) -> Proposal:
+    """The author or the board says in words what was decided and what happens next; it can be
+    rewritten, and each version is in the audit trail."""
+    proposal = _locked(number)
+    if proposal.author_id != actor.pk and not has_role(actor, Role.BOARD):
+        raise NotAllowed("forbidden", gettext_noop("You do not have permission to do this."))
+    if proposal.status != Proposal.Status.CLOSED:
+        raise DomainError("not_decided", gettext_noop("This proposal has not been decided yet."))
+    proposal.outcome_statement = checked_text(
+        text, 5000, "bad_text", gettext_noop("The text may be up to %(limit)s characters.")
+    )
+    proposal.save(update_fields=["outcome_statement"])
+    statement = proposal.outcome_statement.encode()
+    _audit(actor.pk, "outcome_stated", proposal, sha256=hashlib.sha256(statement).hexdigest())
+    return proposal
+
+
+@transaction.atomic
 def delegate_vote(*, actor: User, to_member: int, kind: str = "") -> Delegation:
     """Hand one's vote on a kind of decision ('' for all) to another member with a vote,
     replacing an earlier delegation for that kind."""

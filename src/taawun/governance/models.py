@@ -72,6 +72,8 @@ class Proposal(models.Model):
     eligible = models.PositiveIntegerField(_("eligible members"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, blank=True)
     result = models.JSONField(_("result"), default=dict)
+    # What the author or the board writes for members once the vote is counted.
+    outcome_statement = models.TextField(_("outcome statement"), blank=True)
     adopted = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
