@@ -7,20 +7,29 @@ ballot's choices are published, once the vote has closed, by receipt alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role
 from taawun.coop.selectors import latest_policy
-from taawun.domain import voting
-from taawun.domain.policy_change import rules
+from taawun.domain import decision, impact, voting
+from taawun.domain.errors import InvalidInput
+from taawun.domain.opinion import OpinionMap, cluster_opinions
+from taawun.domain.policy import Policy
+from taawun.domain.policy_change import apply_changes, rules
+from taawun.ledger.selectors import expenses_between
+from taawun.market.replay import orders_for_replay
 from taawun.members.models import Membership
 from taawun.members.selectors import current_memberships, voters
+from taawun.transparency.versioning import cached
 
 from .models import Ballot, Comment, Participation, Proposal, Statement, StatementVote
 
@@ -187,3 +196,115 @@ def statements(viewer: User, proposal: Proposal) -> list[StatementRow]:
         passed=Count("votes", filter=Q(votes__vote=0)),
     )
     return [StatementRow(s, s.agree, s.disagree, s.passed, mine.get(s.pk)) for s in found]
+
+
+def members_to_elect(viewer: User) -> list[tuple[int, str]]:
+    """Current members by number with their names, for choosing an election's candidates."""
+    _require_member(viewer)
+    found = current_memberships().select_related("user").order_by("number")
+    return [(m.number, m.user.get_full_name()) for m in found]
+
+
+@dataclass(frozen=True)
+class OpinionGroups:
+    """A proposal's opinion map and what its indices stand for: ``statements[i]`` is statement
+    ``i``; participants are anonymous, in an order keyed by the site's secret rather than by who
+    they are, and ``you`` is the viewer's own index when they took part."""
+
+    map: OpinionMap
+    statements: list[Statement]
+    you: int | None
+
+
+def opinion_groups(viewer: User, proposal: Proposal) -> OpinionGroups | None:
+    """The opinion groups of a proposal's statements, or None before anyone has said anything."""
+    _require_member(viewer)
+    said = list(
+        StatementVote.objects.filter(statement__proposal=proposal).values_list(
+            "member_id", "statement_id", "vote"
+        )
+    )
+    if not said:
+        return None
+    listed = list(Statement.objects.filter(proposal=proposal))
+    statement_index = {s.pk: i for i, s in enumerate(listed)}
+    members = sorted(
+        {member for member, _statement, _vote in said},
+        key=lambda member: salted_hmac(
+            "governance.opinions", f"{proposal.number}:{member}"
+        ).hexdigest(),
+    )
+    member_index = {member: i for i, member in enumerate(members)}
+    columns = np.array(
+        [(member_index[m], statement_index[s], vote) for m, s, vote in said], dtype=np.int64
+    )
+    found = cluster_opinions(
+        columns[:, 0],
+        columns[:, 1],
+        columns[:, 2],
+        participant_count=len(members),
+        statement_count=len(listed),
+    )
+    mine = current_memberships().filter(user=viewer).values_list("pk", flat=True).first()
+    return OpinionGroups(found, listed, member_index.get(mine) if mine is not None else None)
+
+
+PREVIEW_WEEKS = 8
+MAX_PREVIEW_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class ImpactView:
+    """A proposal's impact preview, with the viewer's own line picked out (other members'
+    changes are shown without names)."""
+
+    preview: impact.ImpactPreview
+    weeks: int
+    mine: impact.MemberImpact | None
+
+
+def proposed_policy(proposal: Proposal, value: str | None = None) -> Policy | None:
+    """The newest policy with the proposal's change made (a rate at ``value``); None when the
+    proposal changes no rule or its change no longer applies."""
+    latest = latest_policy().policy
+    try:
+        if proposal.kind == Proposal.Kind.RATE:
+            if value is None:
+                return None
+            path = next(iter(proposal.changes))
+            wanted = decision.number_text(value)
+            if decision.number_text(rules(latest)[path]) == wanted:
+                return latest
+            return apply_changes(latest, {path: wanted})
+        if not proposal.changes:
+            return None
+        return apply_changes(latest, proposal.changes)
+    except InvalidInput:
+        return None
+
+
+def impact_of(
+    viewer: User, proposal: Proposal, *, weeks: int = PREVIEW_WEEKS, value: str | None = None
+) -> ImpactView | None:
+    """Replay the last ``weeks`` weeks of paid orders under the newest policy and under the
+    proposed one (``domain.impact``), with the co-op's expenses of those weeks."""
+    _require_member(viewer)
+    proposed = proposed_policy(proposal, value)
+    if proposed is None:
+        return None
+    weeks = min(max(int(weeks), 1), MAX_PREVIEW_WEEKS)
+    now = timezone.now()
+
+    def replay() -> impact.ImpactPreview:
+        since = now - dt.timedelta(weeks=weeks)
+        return impact.preview(
+            latest_policy().policy,
+            proposed,
+            orders_for_replay(since=since),
+            expenses=expenses_between(timezone.localdate(since), timezone.localdate(now)),
+        )
+
+    found = cached(f"impact:{proposal.number}:{weeks}:{value}", replay, timeout=3600)
+    member = membership_of(viewer) or current_memberships().filter(user=viewer).first()
+    mine = next((m for m in found.members if member and m.member == member.pk), None)
+    return ImpactView(found, weeks, mine)
