@@ -15,6 +15,7 @@ from taawun.coop.actions import found_coop
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
 from taawun.domain.policy import STANDARD_CLASS_NAMES, founding_policy
+from taawun.governance import demo as governance
 from taawun.ledger import actions as books
 from taawun.ledger.models import Account, Period
 from taawun.members import actions as members
@@ -135,6 +136,7 @@ def create_demo() -> None:
         )
     create_demo_books(founder)
     create_demo_market(founder)
+    governance.populate(founder)
 
 
 EXPENSES = [

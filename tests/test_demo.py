@@ -1,5 +1,6 @@
-"""The demo co-op's marketplace: every sector at every stage, built once through the real
-actions, with the books sound and the fairness audit reading the consented self-reports."""
+"""The demo co-op, built once through the real actions: the marketplace with every sector at
+every stage, the books sound, the fairness audit reading the consented self-reports, and
+governance with votes open and decided."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from taawun.accounts.models import User
+from taawun.accounts.models import RoleGrant, User
 from taawun.demo import DEMO_DOMAIN, create_demo
+from taawun.governance import selectors as governance
+from taawun.governance.models import Mandate
+from taawun.governance.models import Proposal as Proposals
 from taawun.ledger.models import Period
 from taawun.market.fairness import demo as fairness_demo
 from taawun.market.fairness import selectors as fairness
@@ -31,7 +35,9 @@ def statuses(sector: str) -> list[str]:
     return sorted(Order.objects.filter(sector=sector).values_list("status", flat=True))
 
 
-def test_the_demo_market_has_every_sector_at_every_stage(media: Path) -> None:
+def test_the_demo_has_every_sector_at_every_stage_and_votes_open_and_decided(
+    media: Path,
+) -> None:
     create_demo()
     founder = User.objects.get(email=f"amal@{DEMO_DOMAIN}")
 
@@ -96,3 +102,23 @@ def test_the_demo_market_has_every_sector_at_every_stage(media: Path) -> None:
     )
 
     assert books_problems() == []
+
+    decided = {p.kind: p for p in Proposals.objects.filter(status="closed")}
+    assert (decided["poll"].outcome, decided["poll"].result["winners"]) == ("chosen", ["1"])
+    assert decided["poll"].outcome_statement
+    election = decided["election"]
+    assert (election.outcome, election.result["participants"]) == ("elected", 12)
+    board = RoleGrant.objects.filter(role="board", revoked_at__isnull=True)
+    assert sorted(board.values_list("user__email", flat=True)) == [
+        f"{name}@{DEMO_DOMAIN}" for name in ("amal", "khalil", "rana")
+    ]
+    assert Mandate.objects.filter(ended_at__isnull=True).count() == 3
+    open_votes = Proposals.objects.filter(status="open").order_by("number")
+    assert [(p.kind, p.participations.count()) for p in open_votes] == [
+        ("policy_change", 4),
+        ("rate", 3),
+    ]
+    fee_change = open_votes[0]
+    assert len(governance.discussion(fee_change)) == 3
+    statements = governance.statements(founder, fee_change)
+    assert [r.agree + r.disagree + r.passed for r in statements] == [14] * 6
