@@ -31,6 +31,7 @@ from taawun.apikeys.idempotency import HEADER as IDEMPOTENCY_HEADER
 from taawun.apikeys.idempotency import MAX_KEY_LENGTH
 from taawun.coop.api import router as coop_router
 from taawun.domain.errors import DomainError
+from taawun.governance.api import router as governance_router
 from taawun.ledger.api import router as books_router
 from taawun.market.api import router as market_router
 from taawun.market.fairness.api import router as fairness_router
@@ -107,6 +108,8 @@ api.add_router("/market/projects", projects_router)
 api.add_router("/market/shop", products_router)
 api.add_router("/market/works", works_router)
 api.add_router("/market/fairness", fairness_router)
+api.add_router("/governance", governance_router)
+api.add_router("/governance/assemblies", "taawun.governance.assemblies.api.router")
 
 
 def error(

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "taawun.market.works",
     "taawun.market.fairness",
     "taawun.governance",
+    "taawun.governance.assemblies",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ urlpatterns = [
     path("members/", include("taawun.members.urls")),
     path("books/", include("taawun.ledger.urls")),
     path("market/", include("taawun.market.urls")),
+    path("governance/assemblies/", include("taawun.governance.assemblies.urls")),
+    path("governance/", include("taawun.governance.urls")),
     path("accounts/", include("allauth.urls")),
     path("roles/", include("taawun.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

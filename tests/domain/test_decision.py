@@ -146,3 +146,28 @@ def test_more_ballots_than_voters_is_refused() -> None:
     with pytest.raises(InvalidInput) as excinfo:
         count(rule(), yes_no(3, 0), eligible=2, seed=SEED)
     assert excinfo.value.code == "more_ballots_than_voters"
+
+
+def test_options_are_explained_by_name_and_stored_by_key() -> None:
+    ranked = rule("ranked", quorum_percent=0)
+    ballots = [["1", "2"]] * 4 + [["2", "1"]] * 3 + [["3", "2"]] * 2
+    decided = count(
+        ranked,
+        ballots,
+        eligible=9,
+        options=["1", "2", "3"],
+        labels=["Hall", "Park", "Online"],
+        election=True,
+        seed=SEED,
+    )
+    assert decided.winners == ("2",)
+    assert decided.rounds[0]["tallies"] == {"1": 4, "2": 3, "3": 2}
+    said = " ".join(str(line) for line in decided.explanation)
+    assert "Round 1: Hall 4, Park 3, Online 2; exhausted ballots: 0." in said
+    assert "Online has the fewest votes (2) and is excluded." in said
+    assert "Park wins with 5 of the 9 votes." in said
+    with pytest.raises(InvalidInput) as excinfo:
+        count(
+            ranked, ballots, eligible=9, options=["1", "2", "3"], labels=["a", "a", "b"], seed=SEED
+        )
+    assert excinfo.value.code == "bad_labels"

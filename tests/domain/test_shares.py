@@ -161,5 +161,3 @@ def test_refused_transitions(current: str, operation: str) -> None:
     assert excinfo.value.code == "invalid_transition"
     assert excinfo.value.params == {"status": current}
     assert excinfo.value.status == 409
-
-

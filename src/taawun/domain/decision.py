@@ -139,12 +139,31 @@ def count(
     *,
     eligible: int,
     options: Sequence[str] = (),
+    labels: Sequence[str] = (),
     seats: int = 1,
     election: bool = False,
     seed: bytes,
 ) -> Decision:
     """Count checked ballots under ``rule``; ``eligible`` members could have voted. An
-    election fills ``seats`` from the options; a poll names the one option preferred."""
+    election fills ``seats`` from the options; a poll names the one option preferred.
+
+    With ``labels`` (one distinct name per option), the count and its explanation speak of
+    the options by name, and the tie-break lots are drawn over the names; the decision's
+    winners, counts and rounds still name the options by key."""
+    if labels:
+        if len(labels) != len(options) or len(set(labels)) != len(labels):
+            raise InvalidInput("bad_labels", gettext_noop("Each option needs a name of its own."))
+        named = dict(zip(options, labels, strict=True))
+        decided = count(
+            rule,
+            [_renamed(ballot, named) for ballot in ballots],
+            eligible=eligible,
+            options=labels,
+            seats=seats,
+            election=election,
+            seed=seed,
+        )
+        return _keyed(decided, {label: key for key, label in named.items()})
     participants = len(ballots)
     if participants > eligible:
         raise InvalidInput(
@@ -268,6 +287,40 @@ def _ranked(
             for r in stv.rounds
         ],
         ties=[_tie(t) for t in stv.ties],
+    )
+
+
+def _renamed(ballot: Any, names: dict[str, str]) -> Any:
+    if isinstance(ballot, list):
+        return [names[option] for option in ballot]
+    if isinstance(ballot, dict):
+        return {names[option]: points for option, points in ballot.items()}
+    return ballot
+
+
+def _keyed(decided: Decision, keys: dict[str, str]) -> Decision:
+    """``decided`` with option names turned back into keys, except in the explanation."""
+
+    def key(name: Any) -> Any:
+        return keys.get(name, name) if isinstance(name, str) else name
+
+    def keyed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key(k): keyed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [keyed(v) for v in value]
+        return key(value)
+
+    return Decision(
+        decided.outcome,
+        decided.participants,
+        decided.eligible,
+        decided.explanation,
+        counts=keyed(decided.counts),
+        winners=tuple(key(w) for w in decided.winners),
+        value=decided.value,
+        rounds=[{name: keyed(v) for name, v in r.items()} for r in decided.rounds],
+        ties=[{name: keyed(v) for name, v in t.items()} for t in decided.ties],
     )
 
 

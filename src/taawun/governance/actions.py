@@ -401,6 +401,7 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
         ballots,
         eligible=eligible,
         options=[o["key"] for o in proposal.options],
+        labels=_distinct_labels(proposal.options),
         seats=proposal.seats,
         election=proposal.kind == Kind.ELECTION,
         seed=proposal.seed.encode(),
@@ -439,6 +440,15 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
         adopted_version=proposal.adopted.number if proposal.adopted else None,
     )
     return proposal
+
+
+def _distinct_labels(options: list[dict[str, str]]) -> list[str]:
+    """The options' names for the count to speak of, made distinct by their keys if two
+    candidates share a name."""
+    labels = [o["label"] for o in options]
+    if len(set(labels)) == len(labels):
+        return labels
+    return [f"{o['label']} ({o['key']})" for o in options]
 
 
 def _delegated(

@@ -497,9 +497,13 @@ def expenses_between(first: dt.date, last: dt.date) -> Money:
     """What the co-op spent from ``first`` to ``last`` (its expense accounts, period closings
     left out), in the books' currency."""
     currency = current_policy().policy.currency
-    total = Posting.objects.filter(
-        account__kind=books.Kind.EXPENSE,
-        currency=currency,
-        entry__date__range=(first, last),
-    ).exclude(entry__kind=EntryKind.CLOSING).aggregate(total=Sum("amount"))["total"]
+    total = (
+        Posting.objects.filter(
+            account__kind=books.Kind.EXPENSE,
+            currency=currency,
+            entry__date__range=(first, last),
+        )
+        .exclude(entry__kind=EntryKind.CLOSING)
+        .aggregate(total=Sum("amount"))["total"]
+    )
     return Money.summed(total or 0, currency)
