@@ -40,6 +40,10 @@ def test_rules_page_shows_the_policy_in_force_to_anyone(client, coop):
     assert "Board term 24 months" in page
     assert "New members vote after 0 days" in page
     assert "Bylaw-level rules membership, governance" in page
+    assert (
+        "Members asking for an extraordinary assembly 10% of the members with a vote (at least 3)"
+        " sign within 30 days; the board then calls it within 30 days." in page
+    )
     # versions
     version = PolicyVersion.objects.get()
     assert "1 in force founding assembly" in page

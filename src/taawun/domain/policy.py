@@ -113,6 +113,17 @@ class DecisionRule(Frozen):
     protected: bool = False
 
 
+class AssemblyRequestRules(Frozen):
+    """Members' requests for an extraordinary assembly: once this share of the members with a
+    vote (never fewer than the minimum, unless there are fewer members) sign within the signing
+    days, the board must call the assembly within the answer days."""
+
+    support_percent: Decimal = Field(default=Decimal(10), ge=0, le=100, decimal_places=2)
+    minimum_signatures: int = Field(default=3, ge=1, le=1000)
+    signing_days: int = Field(default=30, ge=1, le=365)
+    answer_days: int = Field(default=30, ge=1, le=365)
+
+
 class GovernanceRules(Frozen):
     decisions: dict[str, DecisionRule]
     board_size: int = Field(default=3, ge=1, le=50)
@@ -124,6 +135,7 @@ class GovernanceRules(Frozen):
     lapse_after_days: int = Field(default=0, ge=0, le=730)
     delegation: bool = False  # members may hand their vote on a kind of decision to another
     reminder_hours: int = Field(default=24, ge=0, le=720)  # before a vote closes
+    assembly_requests: AssemblyRequestRules = AssemblyRequestRules()
 
 
 Percent = Decimal

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from taawun.coop.models import PolicyVersion
 from taawun.members.models import Application, Membership
@@ -42,7 +43,7 @@ class Proposal(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("proposed at"))
+    created_at = models.DateTimeField(pgettext_lazy("proposal", "proposed at"))
     closes_at = models.DateTimeField(_("voting closes at"), null=True, blank=True)
     policy_version = models.PositiveIntegerField(_("policy version when opened"))
     # The decision rule in force when the vote opened (a DecisionRule document).

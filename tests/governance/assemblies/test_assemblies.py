@@ -15,7 +15,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from taawun.accounts.models import User
+from taawun.coop.actions import adopt_policy
+from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from taawun.domain.policy_change import apply_changes
 from taawun.governance import actions as governance
 from taawun.governance.assemblies import actions, selectors
 from taawun.governance.assemblies.actions import AgendaEntry
@@ -422,8 +425,20 @@ def test_the_secretary_must_be_a_current_member(
     ("voting", "needed"),
     [(0, 1), (1, 1), (2, 2), (3, 3), (6, 3), (30, 3), (31, 4), (100, 10), (101, 11)],
 )
-def test_signatures_needed(voting: int, needed: int) -> None:
+def test_signatures_needed(coop: object, voting: int, needed: int) -> None:
     assert signatures_needed(voting) == needed
+
+
+def test_the_policy_sets_the_signatures_a_request_needs(founder: User) -> None:
+    changed = apply_changes(
+        current_policy().policy,
+        {
+            "governance.assembly_requests.support_percent": "25",
+            "governance.assembly_requests.minimum_signatures": "5",
+        },
+    )
+    adopt_policy(actor=None, policy=changed, reason="test")
+    assert [signatures_needed(n) for n in (4, 10, 30, 31)] == [4, 5, 8, 8]
 
 
 def test_enough_signatures_make_the_board_call_an_extraordinary_assembly(

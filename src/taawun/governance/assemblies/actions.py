@@ -48,7 +48,7 @@ from .models import (
     RequestSignature,
     text_digest,
 )
-from .rules import REQUEST_SIGNING_DAYS, signatures_needed
+from .rules import request_rules, signatures_needed
 
 Status = Assembly.Status
 MAX_TITLE = 200
@@ -616,7 +616,7 @@ def request_assembly(
     if AssemblyRequest.objects.filter(
         requested_by=actor,
         supported_at__isnull=True,
-        requested_at__gt=now - dt.timedelta(days=REQUEST_SIGNING_DAYS),
+        requested_at__gt=now - dt.timedelta(days=request_rules().signing_days),
     ).exists():
         raise DomainError(
             "request_gathering",

@@ -17,11 +17,12 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from taawun.governance.models import Proposal
 from taawun.members.models import Membership
 
-from .rules import REQUEST_ANSWER_DAYS, REQUEST_SIGNING_DAYS
+from .rules import request_rules
 
 MAX_NUMBER = 2**31 - 1  # a member's, an assembly's or a proposal's number (PositiveIntegerField)
 MAX_ID = 2**63 - 1  # a request's id (BigAutoField)
@@ -40,7 +41,7 @@ class Assembly(models.Model):
     class Status(models.TextChoices):
         CALLED = "called", _("called")
         OPEN = "open", _("in session")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("assembly", "closed")
         CANCELLED = "cancelled", _("cancelled")
 
     number = models.PositiveIntegerField(_("number"), unique=True)
@@ -225,13 +226,13 @@ class AssemblyRequest(models.Model):
 
     @property
     def signing_ends_at(self) -> dt.datetime:
-        return self.requested_at + dt.timedelta(days=REQUEST_SIGNING_DAYS)
+        return self.requested_at + dt.timedelta(days=request_rules().signing_days)
 
     @property
     def answer_due_at(self) -> dt.datetime | None:
         if self.supported_at is None:
             return None
-        return self.supported_at + dt.timedelta(days=REQUEST_ANSWER_DAYS)
+        return self.supported_at + dt.timedelta(days=request_rules().answer_days)
 
     def gathering(self, now: dt.datetime) -> bool:
         """Still open for signatures."""

@@ -2,9 +2,8 @@
 members must sign a request before the board has to call an extraordinary assembly.
 
 The quorum is that of the Policy's "ordinary" decisions, read at two decimals as a vote's is
-(``decision.at_two_decimals``): at 50%, 3 present of 6 reach it and 2 do not. The Policy has no
-rule yet for members' requests; the constants below stand in until a Policy field (such as
-``governance.assembly_request_percent``) is added and adopted by a member decision.
+(``decision.at_two_decimals``): at 50%, 3 present of 6 reach it and 2 do not. Requests follow
+the Policy's ``governance.assembly_requests``.
 """
 
 from __future__ import annotations
@@ -13,15 +12,13 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from taawun.coop.selectors import current_policy
 from taawun.domain.decision import at_two_decimals
+from taawun.domain.policy import AssemblyRequestRules
 
-# A request binds the board once this share of the members with a vote have signed it (the
-# requester included, and never fewer than the minimum, unless there are fewer members with a
-# vote), within the signing days; the board then calls the assembly within the answer days.
-REQUEST_SUPPORT_PERCENT = Decimal("10")
-REQUEST_MIN_SIGNATURES = 3
-REQUEST_SIGNING_DAYS = 30
-REQUEST_ANSWER_DAYS = 30
+
+def request_rules() -> AssemblyRequestRules:
+    return current_policy().policy.governance.assembly_requests
 
 
 def quorum_reached(present: int, eligible: int, quorum_percent: Decimal) -> bool:
@@ -33,5 +30,6 @@ def quorum_reached(present: int, eligible: int, quorum_percent: Decimal) -> bool
 
 def signatures_needed(voters: int) -> int:
     """How many of ``voters`` members with a vote must sign a request (one at the least)."""
-    share = math.ceil(at_two_decimals(REQUEST_SUPPORT_PERCENT) * voters)
-    return max(1, min(voters, max(REQUEST_MIN_SIGNATURES, share)))
+    rules = request_rules()
+    share = math.ceil(at_two_decimals(rules.support_percent) * voters)
+    return max(1, min(voters, max(rules.minimum_signatures, share)))

@@ -26,11 +26,8 @@ from taawun.members.selectors import voters
 
 from .models import AgendaItem, Assembly, AssemblyRequest, Attendance, MinutesAddendum
 from .rules import (
-    REQUEST_ANSWER_DAYS,
-    REQUEST_MIN_SIGNATURES,
-    REQUEST_SIGNING_DAYS,
-    REQUEST_SUPPORT_PERCENT,
     quorum_reached,
+    request_rules,
     signatures_needed,
 )
 
@@ -183,7 +180,7 @@ def waiting_requests(viewer: User, *, now: dt.datetime | None = None) -> list[Re
         AssemblyRequest.objects.filter(assembly__isnull=True)
         .filter(
             Q(supported_at__isnull=False)
-            | Q(requested_at__gt=now - dt.timedelta(days=REQUEST_SIGNING_DAYS))
+            | Q(requested_at__gt=now - dt.timedelta(days=request_rules().signing_days))
         )
         .select_related("requested_by")
         .annotate(
@@ -208,11 +205,12 @@ class RequestRule:
 
 
 def request_rule() -> RequestRule:
+    rules = request_rules()
     return RequestRule(
-        REQUEST_SUPPORT_PERCENT,
-        REQUEST_MIN_SIGNATURES,
-        REQUEST_SIGNING_DAYS,
-        REQUEST_ANSWER_DAYS,
+        rules.support_percent,
+        rules.minimum_signatures,
+        rules.signing_days,
+        rules.answer_days,
         signatures_needed(voters().count()),
     )
 
