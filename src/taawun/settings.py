@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "taawun.web.middleware.ContentSecurityPolicyMiddleware",
+    "taawun.web.middleware.NulFreeQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "taawun.web.middleware.DataVersionMiddleware",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -69,3 +69,23 @@ class ContentionMiddleware:
             reason = _("This clashed with another change; try again.")
             return render(request, "web/refused.html", {"reason": reason}, status=409)
         return None
+
+
+class NulFreeQueryMiddleware:
+    """Drop NUL characters from query-string values before any view reads them.
+
+    No text the platform stores holds a NUL, and PostgreSQL refuses one inside a query, so a
+    search or filter carrying one would fail there and match nothing anywhere else. Dropping
+    it here keeps every page and API filter safe without each one remembering to."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+        return self.get_response(request)

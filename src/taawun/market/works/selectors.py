@@ -99,10 +99,8 @@ def catalogue(
     *, kind: str = "", tag: str = "", search: str = "", page: int | str = 1
 ) -> Page[Work]:
     """Works on sale, newest first, optionally of one kind, with one tag, or whose title holds
-    ``search``. A NUL, which no stored text holds (and PostgreSQL refuses in a query), is
-    dropped from the search terms."""
+    ``search``."""
     works = _public_works().filter(active=True)
-    tag, search = tag.replace("\x00", ""), search.replace("\x00", "")
     if kind in Kind.values:
         works = works.filter(kind=kind)
     tag = " ".join(tag.split()).lower()[:MAX_TAG]
