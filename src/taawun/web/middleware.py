@@ -86,6 +86,6 @@ class NulFreeQueryMiddleware:
             cleaned = QueryDict(mutable=True)
             for key, values in request.GET.lists():
                 cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
-            cleaned._mutable = False
-            request.GET = cleaned
+            # An immutable QueryDict, as Django's own (the stubs type it apart).
+            request.GET = QueryDict(cleaned.urlencode())  # type: ignore[assignment]
         return self.get_response(request)
