@@ -86,6 +86,5 @@ class NulFreeQueryMiddleware:
             cleaned = QueryDict(mutable=True)
             for key, values in request.GET.lists():
                 cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
-            # An immutable QueryDict, as Django's own (the stubs type it apart).
-            request.GET = QueryDict(cleaned.urlencode())  # type: ignore[assignment]
+            request.GET = QueryDict(cleaned.urlencode())  # immutable, as Django's own
         return self.get_response(request)
