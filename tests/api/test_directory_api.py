@@ -220,6 +220,6 @@ def test_the_directory_can_be_searched_by_shown_name(
     assert anonymous["count"] == 1
     board = as_user(founder).get("/api/members?name=RA").json()
     assert [r["name"] for r in board["results"]] == ["Rana Odeh", "Rami Haddad"]
-    refused = as_user(None).get("/api/members?name=a%00b")
-    assert refused.status_code == 422
-    assert refused.json()["error"] == "invalid_input"
+    nul = as_user(None).get("/api/members?name=r%00a")  # the NUL is dropped: "ra"
+    assert nul.status_code == 200
+    assert [r["name"] for r in nul.json()["results"]] == ["Rana Odeh"]
