@@ -4,6 +4,7 @@ to the minor unit on hand-worked examples, and its invariants as properties."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -21,10 +22,12 @@ from taawun.domain.impact import (
     SERVICE,
     TRIP,
     WORK,
+    BatchTable,
     Figures,
     ImpactPreview,
     OrderTable,
     preview,
+    replay_dispatch,
     split,
 )
 from taawun.domain.money import MINOR_UNITS, Money
@@ -402,12 +405,12 @@ def test_a_top_up_from_the_reserve_leaves_the_solidarity_fund_alone() -> None:
     assert result.current.solidarity_fund - result.proposed.solidarity_fund == ils("-17.00")
 
 
-def test_a_dispatch_change_is_said_to_be_beyond_the_replay() -> None:
+def test_trips_without_a_recorded_batch_are_said_to_stay_with_their_worker() -> None:
     fairer = changed(dispatch=DispatchRules(fairness_weight=Decimal(2)))
     result = preview(POLICY, fairer, table(THREE))
     assert parts(result.change) == NOTHING
     said = " ".join(str(line) for line in result.not_replayed)
-    assert "each dispatch batch keeps only the worker it chose" in said
+    assert "1 trips have no recorded dispatch batch to replay" in said
     plain = preview(POLICY, changed(fees=fees("8")), table(THREE))
     assert len(plain.not_replayed) == 1  # only what no replay can know
 
@@ -598,3 +601,149 @@ def test_the_totals_are_the_sums_of_the_members_and_of_the_sectors(
     assert result.left_out == 0  # both policies have the three default licences
     tips = Money(Decimal(int(replayed.tip.sum())).scaleb(-2), "ILS")
     assert result.current.totals.tip == result.proposed.totals.tip == tips
+
+
+# --- dispatch replayed from recorded batches ---------------------------------------------------
+
+# One batch (key 7) of two requests, orders 1 (at 31.900 N) and 2 (11 km north), and three
+# workers: member 1 next to order 1 earning 60.00 an hour, member 2 3.0 km from it earning 20.00,
+# member 3 next to order 2 earning 40.00 (10 hours each: the mean is 40.00, so the fairness terms
+# are +5, -5 and 0 km). At weight 0.1 member 1 costs 0.11 + 0.5 km against member 2's
+# 3.00 - 0.5 km; at weight 0.6, 0.11 + 3 against 3.00 - 3: order 1 goes to member 2.
+BATCH = {
+    "batch": [7, 7],
+    "order_id": [1, 2],
+    "request_latitude": ["31.900000", "32.000000"],
+    "request_longitude": ["35.200000", "35.200000"],
+    "worker_batch": [7, 7, 7],
+    "member": [1, 2, 3],
+    "worker_latitude": ["31.901000", "31.927000", "32.001000"],
+    "worker_longitude": ["35.200000", "35.200000", "35.200000"],
+    "hourly_earnings": ["60", "20", "40"],
+    "active_hours": ["10", "10", "10"],
+    "barred_batch": [],
+    "barred_order": [],
+    "barred_member": [],
+    "trip": [1, 2],
+    "trip_batch": [7, 7],
+    "first_offer": [1, 3],
+}
+NEAREST = changed(dispatch=DispatchRules(fairness_weight=Decimal("0.1")))
+FAIRER = changed(dispatch=DispatchRules(fairness_weight=Decimal("0.6")))
+RIDE = {"price": "23.60", "hours": "0.40", "km": "8.4", "minutes": 20}
+
+
+def dispatched(rows: list[dict[str, Any]], **batch: Any) -> OrderTable:
+    plain = table(rows)
+    batches = BatchTable(**(BATCH | batch))
+    return dataclasses.replace(plain, dispatch_batches=lambda: batches)
+
+
+TWO_RIDES = [
+    order(TRIP, 1, tip="5.00", **RIDE),
+    order(TRIP, 3, **RIDE),
+    order(PROJECT, 2, price="50.00", hours="2"),
+]
+
+
+def test_a_fairer_weight_moves_a_trip_to_the_lower_earning_worker() -> None:
+    replay = replay_dispatch(NEAREST.dispatch, FAIRER.dispatch, BatchTable(**BATCH))
+    assert replay.current.tolist() == [1, 3]  # the first offers, reproduced
+    assert replay.proposed.tolist() == [2, 3]
+    result = preview(NEAREST, FAIRER, dispatched(TWO_RIDES))
+    assert parts(result.change) == NOTHING  # the same prices: money only changes hands
+    # a ride of 23.60: fee 2.36, solidarity 0.47, share 20.77; its 5.00 tip goes with it
+    assert by_member(result) == {
+        1: ("23.60 0.00 2.36 0.47 20.77 5.00", NOTHING),
+        2: ("50.00 0.00 5.00 1.00 44.00 0.00", "73.60 0.00 7.36 1.47 64.77 5.00"),
+        3: ("23.60 0.00 2.36 0.47 20.77 0.00", "23.60 0.00 2.36 0.47 20.77 0.00"),
+    }
+    hours = {m.member: (m.hours, m.proposed_hours) for m in result.members}
+    assert hours == {
+        1: (Decimal("0.4"), Decimal(0)),
+        2: (Decimal(2), Decimal("2.4")),
+        3: (Decimal("0.4"), Decimal("0.4")),
+    }
+    # per hour: 64.425, 22.00 and 51.925 now; members 2 and 3 at 69.77 / 2.4 and 51.925
+    lines = [(line.message, dict(line.params)) for line in result.explanation[-3:]]
+    assert lines == [
+        (
+            "Dispatch: %(replayed)s trips had their first batch recorded and were dispatched "
+            "again under the proposed rules; %(moved)s would have gone to another worker "
+            "(their worker's share, tip and hours go with them) and %(waited)s would have "
+            "waited for a later batch (they stay with their worker here).",
+            {"replayed": "2", "moved": "1", "waited": "0"},
+        ),
+        (
+            "The pickup distance of those batches would total %(proposed)s km against "
+            "%(current)s km under the current rules (%(change)s km).",
+            {"proposed": "3.1", "current": "0.2", "change": "+2.9"},
+        ),
+        (
+            "At the current prices, the trips dispatched differently would take the Gini "
+            "coefficient of earnings per active hour from %(current)s to %(proposed)s.",
+            {"current": "0.2044", "proposed": "0.1411"},
+        ),
+    ]
+    assert not any("no recorded dispatch batch" in str(line) for line in result.not_replayed)
+
+
+def test_the_same_dispatch_rules_change_nothing() -> None:
+    replay = replay_dispatch(FAIRER.dispatch, FAIRER.dispatch, BatchTable(**BATCH))
+    assert replay.current.tolist() == replay.proposed.tolist() == [2, 3]
+    result = preview(NEAREST, NEAREST, dispatched(TWO_RIDES))
+    assert all(m.earnings_change.is_zero and m.hours == m.proposed_hours for m in result.members)
+    assert not any("Dispatch" in line.message for line in result.explanation)
+
+
+def test_a_trip_left_unassigned_waits_and_a_declined_first_offer_is_not_replayed() -> None:
+    near = changed(dispatch=DispatchRules(max_pickup_km=Decimal("0.05")))
+    result = preview(NEAREST, near, dispatched(TWO_RIDES))
+    assert all(m.earnings_change.is_zero for m in result.members)
+    assert dict(result.explanation[-3].params) == {"replayed": "2", "moved": "0", "waited": "2"}
+    declined = preview(NEAREST, FAIRER, dispatched(TWO_RIDES, first_offer=[2, 3]))
+    assert all(m.earnings_change.is_zero for m in declined.members)
+    last = declined.explanation[-1]
+    assert last.message.startswith("Only each trip's first offer is replayed")
+    assert dict(last.params) == {"count": "1"}
+
+
+def test_a_barred_pair_is_respected_in_the_replay() -> None:
+    barred = {"barred_batch": [7], "barred_order": [1], "barred_member": [2]}
+    replay = replay_dispatch(NEAREST.dispatch, FAIRER.dispatch, BatchTable(**(BATCH | barred)))
+    assert replay.proposed.tolist() == [1, 3]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    spots=st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 80)),
+        min_size=3,
+        max_size=6,
+    ),
+    weight=st.sampled_from(["0", "0.6", "2", "10"]),
+)
+def test_money_and_hours_only_change_hands(spots: list[tuple[int, int, int]], weight: str) -> None:
+    """Three requests, each done by its first offer; any workers, any weight: what the workers
+    earn and work in all is the same on both sides."""
+    members = list(range(1, len(spots) + 1))
+    batch = BATCH | {
+        "batch": [7, 7, 7],
+        "order_id": [1, 2, 3],
+        "request_latitude": ["31.900000", "31.930000", "31.960000"],
+        "request_longitude": ["35.200000"] * 3,
+        "worker_batch": [7] * len(spots),
+        "member": members,
+        "worker_latitude": [f"31.{900 + 2 * y:03d}000" for _x, y, _e in spots],
+        "worker_longitude": [f"35.{200 + x:03d}000" for x, _y, _e in spots],
+        "hourly_earnings": [str(e) for _x, _y, e in spots],
+        "active_hours": ["5"] * len(spots),
+    }
+    now = replay_dispatch(NEAREST.dispatch, NEAREST.dispatch, BatchTable(**batch)).current
+    offered = [int(m) if m > 0 else 1 for m in now.tolist()]
+    rows = [order(TRIP, member, tip="1.00", **RIDE) for member in offered]
+    fairer = changed(dispatch=DispatchRules(fairness_weight=Decimal(weight)))
+    result = preview(NEAREST, fairer, dispatched(rows, **(batch | {"first_offer": offered})))
+    assert parts(result.change) == NOTHING
+    assert sum((m.earnings_change for m in result.members), ils("0")) == ils("0")
+    assert sum(m.hours for m in result.members) == sum(m.proposed_hours for m in result.members)

@@ -47,9 +47,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -462,13 +463,8 @@ def _explain(
             params |= {"other_total": _km(other_total), "total_km": _km(total)}
         lines.append(Line(message, params))
         other_km = round(other_km, 3)
-    return Explanation(
-        pickup_km=round(pickup, 3),
-        fairness_term_km=round(term, 3),
-        fairness_weight=p.weight,
-        fairness_km=round(fairness, 3),
-        total_km=round(total, 3),
-        policy_version=policy_version,
+    return replace(
+        _distances(p, request, worker, policy_version),
         nearest_other_id=other_id,
         nearest_other_pickup_km=other_km,
         lines=tuple(lines),
@@ -486,11 +482,16 @@ def assign(
     policy_version: int,
     solver: Literal["auto", "exact", "min_cost_flow", "greedy"] = "auto",
     clock: Callable[[], float] = time.perf_counter,
+    replaying: bool = False,
 ) -> Batch:
     """Assign a batch of open requests to available workers at least total cost.
 
     ``solver`` forces a path (the benchmark compares them); ``clock`` is for tests of the time
-    limit. Requests are served in the order given only by the greedy fallback.
+    limit. Requests are served in the order given only by the greedy fallback. ``replaying``
+    solves a recorded batch again (the impact preview does it thousands of times): without the
+    time limit's thread, and with explanations that keep the distances but not the sentences
+    or the nearest other worker. The assignments are the same as a live batch's that finished
+    within its time limit.
     """
     start = clock()
     deadline = start + rules.time_limit_ms / 1000.0
@@ -508,11 +509,14 @@ def assign(
         if solver == "auto":
             solver = "exact" if n * m <= DENSE_CELLS else "min_cost_flow"
         result: NDArray[np.int64] | None = None
+        work: Callable[[], NDArray[np.int64]] | None = None
         if solver == "exact":
-            result = _run_within(deadline, clock, lambda: _solve_exact(p))
+            work = partial(_solve_exact, p)
         elif solver == "min_cost_flow":
             distance, index = _candidates(p, tree, k)
-            result = _run_within(deadline, clock, lambda: _solve_min_cost_flow(p, distance, index))
+            work = partial(_solve_min_cost_flow, p, distance, index)
+        if work is not None:
+            result = work() if replaying else _run_within(deadline, clock, work)
         if result is not None:
             chosen = result
             used = solver
@@ -523,7 +527,7 @@ def assign(
             position = {r.id: i for i, r in enumerate(p.requests)}
             order = [position[r.id] for r in requests]
             _fill_greedily(p, chosen, order, tree, k, p.penalty_km)
-    return _batch(p, chosen, tree, used, policy_version)
+    return _batch(p, chosen, tree, used, policy_version, explained=not replaying)
 
 
 def _batch(
@@ -532,11 +536,23 @@ def _batch(
     tree: cKDTree | None,
     solver: SolverName,
     policy_version: int,
+    *,
+    explained: bool = True,
 ) -> Batch:
     assigned_to = {int(w): i for i, w in enumerate(chosen) if w >= 0}
     assigned = [i for i in range(len(p.requests)) if chosen[i] >= 0]
     nearest: dict[int, tuple[int, float] | None] = {}
     m = len(p.workers)
+    if not explained:
+        assignments = tuple(
+            Assignment(
+                request_id=p.requests[i].id,
+                worker_id=p.workers[int(chosen[i])].id,
+                explanation=_distances(p, i, int(chosen[i]), policy_version),
+            )
+            for i in assigned
+        )
+        return _totals(p, chosen, assignments, solver, policy_version)
     if assigned and tree is not None and m > 1:
         distance, index = tree.query(p.req_xy[assigned], k=2)
         for row, i in enumerate(assigned):
@@ -554,6 +570,33 @@ def _batch(
         )
         for i in assigned
     )
+    return _totals(p, chosen, assignments, solver, policy_version)
+
+
+def _distances(p: _Problem, request: int, worker: int, policy_version: int) -> Explanation:
+    """An explanation's numbers without its sentences (for replays)."""
+    pickup = float(np.hypot(*(p.wrk_xy[worker] - p.req_xy[request])))
+    term = float(p.term_km[worker])
+    return Explanation(
+        pickup_km=round(pickup, 3),
+        fairness_term_km=round(term, 3),
+        fairness_weight=p.weight,
+        fairness_km=round(p.weight * term, 3),
+        total_km=round(pickup + p.weight * term, 3),
+        policy_version=policy_version,
+        nearest_other_id=None,
+        nearest_other_pickup_km=None,
+        lines=(),
+    )
+
+
+def _totals(
+    p: _Problem,
+    chosen: NDArray[np.int64],
+    assignments: tuple[Assignment, ...],
+    solver: SolverName,
+    policy_version: int,
+) -> Batch:
     unassigned = tuple(r.id for i, r in enumerate(p.requests) if chosen[i] < 0)
     pickup = sum(a.explanation.pickup_km for a in assignments)
     total = sum(a.explanation.total_km for a in assignments) + p.penalty_km * len(unassigned)
@@ -565,6 +608,53 @@ def _batch(
         pickup_km=round(pickup, 3),
         total_cost_km=round(total, 3),
     )
+
+
+def assign_avoiding(
+    rules: DispatchRules,
+    policy_version: int,
+    requests: Sequence[Request],
+    workers: Sequence[Worker],
+    *,
+    barred: Mapping[int, Collection[int]],
+    replaying: bool = False,
+) -> tuple[list[Assignment], SolverName]:
+    """A live batch's assignments, none of them barred (``barred``: per request id, the worker
+    ids it may not go to); the one rule both the batch and its replay run.
+
+    The batch is solved as a whole; a request the solver gave to a worker barred from it is
+    then solved again alone (in id order) among the workers still free and not barred from
+    it, so it still gets the best worker left rather than waiting for the next batch.
+    """
+    batch = assign(
+        rules=rules,
+        requests=requests,
+        workers=workers,
+        policy_version=policy_version,
+        replaying=replaying,
+    )
+    kept = [
+        a for a in batch.assignments if int(a.worker_id) not in barred.get(int(a.request_id), ())
+    ]
+    taken = {int(a.worker_id) for a in kept}
+    again = sorted(int(a.request_id) for a in batch.assignments if a not in kept)
+    by_id = {r.id: r for r in requests}
+    for request_id in again:
+        free = [
+            w for w in workers if int(w.id) not in taken and int(w.id) not in barred[request_id]
+        ]
+        if not free:
+            continue
+        alone = assign(
+            rules=rules,
+            requests=[by_id[request_id]],
+            workers=free,
+            policy_version=policy_version,
+            replaying=replaying,
+        )
+        kept.extend(alone.assignments)
+        taken.update(int(a.worker_id) for a in alone.assignments)
+    return kept, batch.solver
 
 
 def greedy_nearest(

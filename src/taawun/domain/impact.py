@@ -22,16 +22,23 @@ spread is ``fairness.summarise``. Whether a member falls below the floor is judg
 earnings per active hour over all the replayed weeks, against one yardstick on both sides: the
 proposed floor, or the current one when the proposal turns the floor off.
 
-What cannot be replayed is said in the result rather than guessed: who would have got each
-trip under other dispatch rules (a batch keeps the worker it chose and why, not where the other
-workers were or what they had earned), surge (demand was not recorded), bookings cancelled free
-of charge, and how people would have acted at other prices.
+When the dispatch rules change, each trip's first dispatch batch is solved again from its
+recorded inputs (:class:`BatchTable`) by the batch's own rule (:func:`assign_avoiding`), under
+both rules (:func:`replay_dispatch`). Only first offers are replayed: a trip whose first offer
+the current rules do not reproduce (its worker declined, or the batch ran under other rules)
+stays with the worker who did it. A trip the proposed rules give to another worker goes to that
+worker on the proposed side, with its worker's share, tip and hours; one they would leave
+unassigned stays with its worker and is counted (it would have waited for a later batch).
+
+What cannot be replayed is said in the result rather than guessed: trips whose batch was not
+recorded (dispatched before batches kept their inputs, or taken directly), surge (demand was not
+recorded), bookings cancelled free of charge, and how people would have acted at other prices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -39,11 +46,12 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import NDArray
 
+from . import dispatch, geo
 from .errors import InvalidInput, gettext_noop
 from .explanation import Line
 from .fairness import Bin, Summary, bin_width, histogram, per_hour, summarise
 from .money import MINOR_UNITS, Money, check_currency, quantum
-from .policy import FeeRules, Policy
+from .policy import DispatchRules, FeeRules, Policy
 from .pricing import (
     earnings_top_up,
     late_cancellation_fee,
@@ -99,6 +107,8 @@ class OrderTable:
     notice: Int64s  # late fees: microseconds from the cancellation to the booked start
     licence: Int64s  # works: an index into licence_keys
     licence_keys: tuple[str, ...]
+    # the trips' recorded dispatch batches, read only when the dispatch rules change
+    dispatch_batches: Callable[[], BatchTable] | None = None
 
     def __post_init__(self) -> None:
         check_currency(self.currency)
@@ -130,7 +140,11 @@ class OrderTable:
     def _inconsistent(self) -> str | None:
         """The first column that does not fit the others, if any."""
         size = len(self.order_id)
-        arrays = [n for n in self.__dataclass_fields__ if n not in ("currency", "licence_keys")]
+        arrays = [
+            n
+            for n in self.__dataclass_fields__
+            if n not in ("currency", "licence_keys", "dispatch_batches")
+        ]
         if any(getattr(self, name).shape != (size,) for name in arrays):
             return "lengths"
         licences = self.licence[self.sector == WORK]
@@ -294,6 +308,215 @@ def _sum_by(groups: Int64s, count: int, values: Int64s) -> Int64s:
     return totals
 
 
+# --- dispatch batches, solved again ------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BatchTable:
+    """Recorded dispatch batches as columns (``DispatchRun.inputs``), each batch's rows together
+    under its key, and per trip the batch of its first offer and who was offered it.
+
+    Positions, earnings and hours are the strings recorded, turned into numbers here exactly as
+    the batch turned them. A batch's workers are in the order of the ids dispatch saw (so ties
+    fall the same way); they are keyed by member.
+    """
+
+    batch: Int64s  # per request
+    order_id: Int64s
+    request_latitude: Sequence[str]
+    request_longitude: Sequence[str]
+    worker_batch: Int64s  # per worker
+    member: Int64s
+    worker_latitude: Sequence[str]
+    worker_longitude: Sequence[str]
+    hourly_earnings: Sequence[str]
+    active_hours: Sequence[str]
+    barred_batch: Int64s  # per barred (order, member) pair
+    barred_order: Int64s
+    barred_member: Int64s
+    trip: Int64s  # per trip whose first offer's batch is recorded: its order id
+    trip_batch: Int64s
+    first_offer: Int64s  # the member it was first offered to
+
+    def __post_init__(self) -> None:
+        for name in (
+            "batch",
+            "order_id",
+            "worker_batch",
+            "member",
+            "barred_batch",
+            "barred_order",
+            "barred_member",
+            "trip",
+            "trip_batch",
+            "first_offer",
+        ):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.int64))
+        grouped = all(
+            bool((np.diff(column) >= 0).all())
+            for column in (self.batch, self.worker_batch, self.barred_batch)
+        )
+        sizes = {
+            len(self.batch),
+            len(self.order_id),
+            len(self.request_latitude),
+            len(self.request_longitude),
+        } | {0}
+        worker_sizes = {
+            len(column)
+            for column in (
+                self.worker_batch,
+                self.member,
+                self.worker_latitude,
+                self.worker_longitude,
+                self.hourly_earnings,
+                self.active_hours,
+            )
+        }
+        if not grouped or len(sizes) > 2 or len(worker_sizes) > 1:
+            raise InvalidInput(
+                "bad_batch_table",
+                gettext_noop("The dispatch batches to replay are not consistent: %(column)s."),
+                column="batches",
+            )
+
+    def rows(self, key: int) -> tuple[slice, slice, slice]:
+        """The request, worker and barred rows of one batch."""
+        return tuple(  # type: ignore[return-value]
+            slice(
+                int(np.searchsorted(column, key, "left")),
+                int(np.searchsorted(column, key, "right")),
+            )
+            for column in (self.batch, self.worker_batch, self.barred_batch)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class DispatchReplay:
+    """Each trip's first batch solved again under two sets of rules. Members are keys; -1 is a
+    trip the rules would leave unassigned in that batch."""
+
+    trip: Int64s
+    first_offer: Int64s
+    current: Int64s
+    proposed: Int64s
+    pickup_km: tuple[float, float]  # of every assignment in the replayed batches, per side
+
+
+def _batch_problem(
+    batches: BatchTable, key: int
+) -> tuple[list[dispatch.Request], list[dispatch.Worker], Int64s, dict[int, set[int]]]:
+    """One batch as ``dispatch`` saw it: the same plane, the same numbers, workers keyed by
+    their position (their order of ids); its members; its bars by worker position."""
+    requests_at, workers_at, barred_at = batches.rows(key)
+    pickups = [
+        geo.point(lat, lon)
+        for lat, lon in zip(
+            batches.request_latitude[requests_at],
+            batches.request_longitude[requests_at],
+            strict=True,
+        )
+    ]
+    positions = [
+        geo.point(lat, lon)
+        for lat, lon in zip(
+            batches.worker_latitude[workers_at], batches.worker_longitude[workers_at], strict=True
+        )
+    ]
+    origin = geo.centre(pickups + positions)
+    assert origin is not None
+    order_ids = batches.order_id[requests_at].tolist()
+    requests = [
+        dispatch.Request(id=order, x=x, y=y)
+        for order, (x, y) in zip(order_ids, geo.local_plane(pickups, origin), strict=True)
+    ]
+    workers = [
+        dispatch.Worker(
+            id=i, x=x, y=y, hourly_earnings=Decimal(earnings), active_hours=Decimal(hours)
+        )
+        for i, ((x, y), earnings, hours) in enumerate(
+            zip(
+                geo.local_plane(positions, origin),
+                batches.hourly_earnings[workers_at],
+                batches.active_hours[workers_at],
+                strict=True,
+            )
+        )
+    ]
+    members = batches.member[workers_at]
+    position_of = {member: i for i, member in enumerate(members.tolist())}
+    barred: dict[int, set[int]] = {}
+    for order, member in zip(
+        batches.barred_order[barred_at].tolist(),
+        batches.barred_member[barred_at].tolist(),
+        strict=True,
+    ):
+        if member in position_of:
+            barred.setdefault(order, set()).add(position_of[member])
+    return requests, workers, members, barred
+
+
+def replay_dispatch(
+    current: DispatchRules, proposed: DispatchRules, batches: BatchTable
+) -> DispatchReplay:
+    """Solve each trip's first batch again under ``current`` and under ``proposed``."""
+    chosen: tuple[dict[int, int], dict[int, int]] = ({}, {})
+    pickup = [0.0, 0.0]
+    for key in np.unique(batches.trip_batch).tolist():
+        requests, workers, members, barred = _batch_problem(batches, key)
+        for side, rules in enumerate((current, proposed)):
+            assignments, _solver = dispatch.assign_avoiding(
+                rules, UNVERSIONED, requests, workers, barred=barred, replaying=True
+            )
+            for assignment in assignments:
+                chosen[side][int(assignment.request_id)] = int(members[int(assignment.worker_id)])
+                pickup[side] += assignment.explanation.pickup_km
+    trips = batches.trip.tolist()
+    return DispatchReplay(
+        trip=batches.trip,
+        first_offer=batches.first_offer,
+        current=np.array([chosen[0].get(t, -1) for t in trips], dtype=np.int64),
+        proposed=np.array([chosen[1].get(t, -1) for t in trips], dtype=np.int64),
+        pickup_km=(round(pickup[0], 3), round(pickup[1], 3)),
+    )
+
+
+@dataclass(frozen=True)
+class DispatchChange:
+    """What the dispatch replay did to the orders: who does each on the proposed side, and the
+    counts the explanation gives."""
+
+    worker: Int64s  # per order, the member who would do it under the proposed rules
+    trips: int  # trips replayed
+    replayed: int  # of those, with their first batch recorded
+    moved: int
+    waited: int
+    not_reproduced: int  # first offers the current rules do not reproduce, or declined
+    pickup_km: tuple[float, float]
+
+
+def _dispatch_change(orders: OrderTable, kept: Int64s, replay: DispatchReplay) -> DispatchChange:
+    worker = orders.worker.copy()
+    trips = kept[orders.sector[kept] == TRIP]
+    row_of = dict(zip(orders.order_id[trips].tolist(), trips.tolist(), strict=True))
+    pairs = [(i, row_of[t]) for i, t in enumerate(replay.trip.tolist()) if t in row_of]
+    picked = np.array([i for i, _row in pairs], dtype=np.int64)
+    rows = np.array([row for _i, row in pairs], dtype=np.int64)
+    first, now, new = replay.first_offer[picked], replay.current[picked], replay.proposed[picked]
+    reproduced = (now == first) & (first == orders.worker[rows])
+    moves = reproduced & (new >= 0) & (new != now)
+    worker[rows[moves]] = new[moves]
+    return DispatchChange(
+        worker=worker,
+        trips=len(trips),
+        replayed=len(rows),
+        moved=int(moves.sum()),
+        waited=int((reproduced & (new < 0)).sum()),
+        not_reproduced=int((~reproduced).sum()),
+        pickup_km=replay.pickup_km,
+    )
+
+
 # --- the result ----------------------------------------------------------------------------
 
 
@@ -384,7 +607,8 @@ class MemberOutcome:
 @dataclass(frozen=True)
 class MemberImpact:
     member: int
-    hours: Decimal  # of work in the replayed weeks (the same on both sides)
+    hours: Decimal  # of work in the replayed weeks under the current rules
+    proposed_hours: Decimal  # differs only when the proposed dispatch rules move trips
     current: MemberOutcome
     proposed: MemberOutcome
     pushed_below_floor: bool  # at or above the floor now, below it under the proposal
@@ -458,9 +682,9 @@ class _Work:
     member_hours: Int64s
 
     @classmethod
-    def of(cls, orders: OrderTable, kept: Int64s) -> _Work:
-        members, member_of = np.unique(orders.worker[kept], return_inverse=True)
-        member_of = member_of.reshape(-1)
+    def of(cls, orders: OrderTable, kept: Int64s, worker: Int64s, members: Int64s) -> _Work:
+        """``worker``: who did each order on this side; ``members``: those of both sides."""
+        member_of = np.searchsorted(members, worker[kept])
         tips, hours = orders.tip[kept], orders.hours[kept]
         return cls(
             currency=orders.currency,
@@ -636,24 +860,36 @@ def preview(
     parts_now, priced_now = reprice(current, orders)
     parts_new, priced_new = reprice(proposed, orders)
     kept = np.flatnonzero(priced_now & priced_new)
-    work = _Work.of(orders, kept)
+    change = None
+    if current.dispatch != proposed.dispatch and orders.dispatch_batches is not None:
+        replay = replay_dispatch(current.dispatch, proposed.dispatch, orders.dispatch_batches())
+        change = _dispatch_change(orders, kept, replay)
+    moved = orders.worker if change is None else change.worker
+    everyone = np.unique(np.concatenate([orders.worker[kept], moved[kept]]))
+    work = _Work.of(orders, kept, orders.worker, everyone)
+    moved_work = _Work.of(orders, kept, moved, everyone)
     now = work.replayed(current, parts_now[kept])
-    new = work.replayed(proposed, parts_new[kept])
+    new = moved_work.replayed(proposed, parts_new[kept])
     floor = _yardstick(current, proposed)
     top = max((rate for rate in now.rates + new.rates if rate is not None), default=Decimal(0))
     width = max(bin_width(top), quantum(currency))  # one set of bins for both sides
     before = work.outcome(now, floor, width, expenses)
-    after = work.outcome(new, floor, width, expenses)
+    after = moved_work.outcome(new, floor, width, expenses)
     members = tuple(
         MemberImpact(
             member=int(key),
             hours=_hours(work.member_hours[i]),
+            proposed_hours=_hours(moved_work.member_hours[i]),
             current=work.member(i, now, before.allocation, floor),
-            proposed=work.member(i, new, after.allocation, floor),
+            proposed=moved_work.member(i, new, after.allocation, floor),
             pushed_below_floor=not _below(now.rates[i], floor) and _below(new.rates[i], floor),
         )
-        for i, key in enumerate(work.members.tolist())
+        for i, key in enumerate(everyone.tolist())
     )
+    dispatch_lines: tuple[Line, ...] = ()
+    if change is not None:
+        moved_alone = moved_work.replayed(current, parts_now[kept]).rates
+        dispatch_lines = _dispatch_lines(change, before, moved_alone)
     check = FloorCheck(
         hourly=None if floor is None else Money(floor, currency),
         below_now=sum(m.current.below_floor for m in members),
@@ -675,10 +911,11 @@ def preview(
         explanation=_explain(
             current, proposed, before, after, len(kept), (first_day, last_day), expenses
         )
+        + dispatch_lines
         if first_day is not None and last_day is not None
         else (Line(gettext_noop("There are no paid orders in these weeks to replay."), {}),),
         warnings=_warnings(current, proposed, check),
-        not_replayed=_limits(current, proposed, orders, priced_now, priced_new),
+        not_replayed=_limits(current, proposed, orders, priced_now, priced_new, change),
     )
 
 
@@ -836,6 +1073,66 @@ def _explain(
     return tuple(lines)
 
 
+def _dispatch_lines(
+    change: DispatchChange, before: Outcome, moved_alone: list[Decimal | None]
+) -> tuple[Line, ...]:
+    """What solving the trips' first batches again under the proposed rules found."""
+    now_km, new_km = change.pickup_km
+    lines = [
+        Line(
+            gettext_noop(
+                "Dispatch: %(replayed)s trips had their first batch recorded and were dispatched "
+                "again under the proposed rules; %(moved)s would have gone to another worker "
+                "(their worker's share, tip and hours go with them) and %(waited)s would have "
+                "waited for a later batch (they stay with their worker here)."
+            ),
+            {
+                "replayed": str(change.replayed),
+                "moved": str(change.moved),
+                "waited": str(change.waited),
+            },
+        ),
+        Line(
+            gettext_noop(
+                "The pickup distance of those batches would total %(proposed)s km against "
+                "%(current)s km under the current rules (%(change)s km)."
+            ),
+            {
+                "proposed": f"{new_km:.1f}",
+                "current": f"{now_km:.1f}",
+                "change": f"{new_km - now_km:+.1f}",
+            },
+        ),
+    ]
+    rates = [rate for rate in moved_alone if rate is not None]
+    if before.spread is not None and rates:
+        lines.append(
+            Line(
+                gettext_noop(
+                    "At the current prices, the trips dispatched differently would take the Gini "
+                    "coefficient of earnings per active hour from %(current)s to %(proposed)s."
+                ),
+                {
+                    "current": str(before.spread.summary.gini),
+                    "proposed": str(summarise(rates, None).gini),
+                },
+            )
+        )
+    if change.not_reproduced:
+        lines.append(
+            Line(
+                gettext_noop(
+                    "Only each trip's first offer is replayed: %(count)s trips were first offered "
+                    "to someone other than the worker who did them (a decline or an expiry), or "
+                    "their batch ran under rules that would offer them differently now, so they "
+                    "stay with the worker who did them."
+                ),
+                {"count": str(change.not_reproduced)},
+            )
+        )
+    return tuple(lines)
+
+
 def _warnings(current: Policy, proposed: Policy, check: FloorCheck) -> tuple[Line, ...]:
     lines = []
     if current.pricing.earnings_floor.enabled and not proposed.pricing.earnings_floor.enabled:
@@ -868,6 +1165,7 @@ def _limits(
     orders: OrderTable,
     priced_now: NDArray[np.bool_],
     priced_new: NDArray[np.bool_],
+    change: DispatchChange | None,
 ) -> tuple[Line, ...]:
     lines = [
         Line(
@@ -880,17 +1178,18 @@ def _limits(
             {},
         )
     ]
-    if current.dispatch != proposed.dispatch:
+    unrecorded = (
+        int((orders.sector == TRIP).sum()) if change is None else change.trips - change.replayed
+    )
+    if current.dispatch != proposed.dispatch and unrecorded:
         lines.append(
             Line(
                 gettext_noop(
-                    "Who would have been offered each trip under the proposed dispatch rules "
-                    "cannot be replayed: each dispatch batch keeps only the worker it chose and "
-                    "why, not where the other available workers were or what they had earned at "
-                    "the time. Every trip stays with the worker who did it, so this part of the "
-                    "proposal shows nowhere in these figures."
+                    "%(count)s trips have no recorded dispatch batch to replay (they were "
+                    "dispatched before batches kept their inputs, or a worker took them "
+                    "directly): they stay with the worker who did them under both rules."
                 ),
-                {},
+                {"count": str(unrecorded)},
             )
         )
     if current.pricing.surge != proposed.pricing.surge:

@@ -24,7 +24,6 @@ from taawun.coop.selectors import current_policy, current_policy_number
 from taawun.domain import dispatch, geo
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.money import Money
-from taawun.domain.policy import DispatchRules
 from taawun.ledger.models import Patronage
 from taawun.market import actions as market
 from taawun.market.models import Order, OrderEvent, Sector, Status
@@ -335,41 +334,36 @@ def _barred(
     return barred
 
 
-def _assign(
-    rules: DispatchRules,
-    policy_version: int,
-    requests: list[dispatch.Request],
-    workers: list[dispatch.Worker],
-    *,
+def _inputs(
+    trips: Sequence[Trip],
+    presences: Sequence[Presence],
+    workers: Sequence[dispatch.Worker],
     barred: dict[int, set[int]],
-) -> tuple[list[dispatch.Assignment], str]:
-    """The batch's assignments, none of them barred.
-
-    The batch is solved as a whole; a request the solver gave to a worker barred from it is
-    then solved again alone (in id order) among the workers still free and not barred from
-    it, so it still gets the best worker left rather than waiting for the next batch.
-    """
-    batch = dispatch.assign(
-        rules=rules, requests=requests, workers=workers, policy_version=policy_version
-    )
-    kept = [
-        a for a in batch.assignments if int(a.worker_id) not in barred.get(int(a.request_id), ())
-    ]
-    taken = {int(a.worker_id) for a in kept}
-    again = sorted(int(a.request_id) for a in batch.assignments if a not in kept)
-    by_id = {r.id: r for r in requests}
-    for request_id in again:
-        free = [
-            w for w in workers if int(w.id) not in taken and int(w.id) not in barred[request_id]
-        ]
-        if not free:
-            continue
-        alone = dispatch.assign(
-            rules=rules, requests=[by_id[request_id]], workers=free, policy_version=policy_version
-        )
-        kept.extend(alone.assignments)
-        taken.update(int(a.worker_id) for a in alone.assignments)
-    return kept, batch.solver
+    by_number: dict[int, Membership],
+) -> dict[str, object]:
+    """What the batch was shown, in columns of plain values (positions as stored, numbers as
+    exact decimal strings), workers in the order of their dispatch ids: enough to solve the
+    batch again under other rules (``domain.impact.replay_dispatch``)."""
+    shown = sorted(zip(workers, presences, strict=True), key=lambda pair: int(pair[0].id))
+    return {
+        "requests": {
+            "order": [t.order_id for t in trips],
+            "latitude": [str(t.pickup_latitude) for t in trips],
+            "longitude": [str(t.pickup_longitude) for t in trips],
+        },
+        "workers": {
+            "member": [p.worker_id for _w, p in shown],
+            "latitude": [str(p.latitude) for _w, p in shown],
+            "longitude": [str(p.longitude) for _w, p in shown],
+            "hourly_earnings": [str(w.hourly_earnings) for w, _p in shown],
+            "active_hours": [str(w.active_hours) for w, _p in shown],
+        },
+        "barred": sorted(
+            [order_id, by_number[number].pk]
+            for order_id, numbers in barred.items()
+            for number in numbers
+        ),
+    }
 
 
 @transaction.atomic
@@ -435,12 +429,9 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
     ]
     by_number = {p.worker.number: p.worker for p in presences}
     trip_of = {t.order_id: t for t in trips}
-    chosen, solver = _assign(
-        rules,
-        current.number,
-        requests,
-        workers,
-        barred=_barred(trip_of, by_number, _recently_refused(previous)),
+    barred = _barred(trip_of, by_number, _recently_refused(previous))
+    chosen, solver = dispatch.assign_avoiding(
+        rules, current.number, requests, workers, barred=barred
     )
     locked = {
         o.pk: o
@@ -457,6 +448,7 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
         assigned=len(chosen),
         policy_version=current.number,
         pickup_km=Decimal(repr(round(sum(a.explanation.pickup_km for a in chosen), 3))),
+        inputs=_inputs(trips, presences, workers, barred, by_number),
     )
     for assignment in sorted(chosen, key=lambda a: int(a.request_id)):
         order = locked[int(assignment.request_id)]

@@ -162,7 +162,8 @@ class DispatchClock(models.Model):
 
 
 class DispatchRun(models.Model):
-    """One batch: when it ran, which solver, how many requests and workers, what it assigned."""
+    """One batch: when it ran, which solver, how many requests and workers, what it assigned,
+    and what it was shown, so that the impact preview can solve it again under other rules."""
 
     at = models.DateTimeField(_("at"))
     solver = models.CharField(_("solver"), max_length=16)
@@ -171,6 +172,16 @@ class DispatchRun(models.Model):
     assigned = models.PositiveIntegerField(_("assigned"))
     policy_version = models.PositiveIntegerField(_("policy version"))
     pickup_km = models.DecimalField(_("total pickup km"), max_digits=12, decimal_places=3)
+    inputs = models.JSONField(
+        _("inputs"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Each request's order and pickup, each available worker's member, position, "
+            "earnings per active hour and active hours, and the barred pairs; empty for batches "
+            "run before inputs were kept."
+        ),
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
