@@ -89,6 +89,7 @@ def test_a_fee_change_over_the_api(voters: list[User], token_for: Callable[[User
         "votes_cast": 0,
         "adopted_version": None,
         "result": None,
+        "outcome_statement": "",
     }
 
     ballots = f"{BASE}/proposals/{proposal.number}/ballots"

@@ -1,6 +1,7 @@
-"""JSON endpoints of governance under ``/api/governance``: proposals, ballots, the published
-ballots and their BLT form, receipts, the discussion and the opinion round. Each calls one
-action or selector; reads of proposals first close the votes whose time is up.
+"""JSON endpoints of governance under ``/api/governance``: proposals, their impact preview and
+outcome statement, ballots, the published ballots and their BLT form, receipts, the discussion
+and the opinion round, delegations and mandates. Each calls one action or selector; reads of
+proposals and mandates first close the votes and terms whose time is up.
 
 A ballot needs no ``Idempotency-Key``: a member's second ballot is refused (409), so a retried
 request cannot count twice."""
@@ -22,17 +23,23 @@ from taawun.apikeys.schemas import (
     MAX_ID,
     MAX_NUMBER,
     TEXT_PATTERN,
+    CurrencyCode,
     Input,
+    MoneyText,
     PositiveNumber,
     RecordId,
     SafeText,
     WholeNumber,
+    money_text,
 )
-from taawun.domain.errors import NotFound, gettext_noop
+from taawun.domain.errors import DomainError, InvalidInput, NotFound, gettext_noop
+from taawun.domain.explanation import Line
+from taawun.domain.impact import Figures, MemberOutcome, Outcome
+from taawun.domain.money import Money
 
 from . import actions, selectors
 from .actions import MAX_OPTIONS
-from .models import Ballot, Proposal
+from .models import Ballot, Delegation, Mandate, Proposal
 from .results import current_proposal
 
 router = Router(tags=["governance"])
@@ -45,6 +52,9 @@ RuleValue = (
     Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)] | WholeNumber | bool
 )
 OptionKey = Annotated[str, StringConstraints(max_length=60)]
+VotingKind = Literal[
+    "ordinary", "admission", "policy_change", "bylaw_change", "election", "rate", "poll"
+]
 Choice = (
     Annotated[str, StringConstraints(max_length=60)]
     | WholeNumber
@@ -111,6 +121,10 @@ class GovernanceProposalOut(Schema):
     votes_cast: int
     adopted_version: int | None
     result: VoteResultOut | None
+    outcome_statement: str = Field(
+        description="What was decided and what happens next, in the words of the author or "
+        "the board; empty until one of them writes it."
+    )
 
 
 class GovernanceProposalIn(Input):
@@ -135,6 +149,14 @@ class GovernanceProposalIn(Input):
     effective_from: Moment | None = None
     rollback_of: PositiveNumber | None = Field(
         default=None, description="Propose again the rules this policy version replaced."
+    )
+    office: SafeText = Field(
+        default="board",
+        max_length=60,
+        description='An election: the office, "board" or the name of a committee.',
+    )
+    recall_of: RecordId | None = Field(
+        default=None, description="An ordinary decision recalling this mandate (its id)."
     )
 
 
@@ -222,6 +244,145 @@ class OpinionsOut(Schema):
     you: int | None
 
 
+class GovernanceOutcomeIn(Input):
+    text: SafeText = Field(max_length=5000)
+
+
+class GovernanceImpactQuery(Schema):
+    weeks: int = Field(
+        default=selectors.PREVIEW_WEEKS,
+        ge=1,
+        le=selectors.MAX_PREVIEW_WEEKS,
+        description="How many weeks back to replay.",
+    )
+    value: str | None = Field(
+        default=None, max_length=30, description="A rate: the value to preview, e.g. 8.5."
+    )
+
+
+class GovernanceImpactFiguresOut(Schema):
+    """Money figures of the replayed orders (or their change), exact text in the currency."""
+
+    orders: int = Field(description="Orders charged.")
+    price: MoneyText = Field(description="Taxes included, tips excluded.")
+    tax: MoneyText
+    coop_fee: MoneyText
+    solidarity: MoneyText = Field(description="The solidarity shares of the prices.")
+    worker_share: MoneyText
+    tip: MoneyText
+    paid: MoneyText = Field(description="What customers paid, tips included.")
+    earned: MoneyText = Field(description="What workers earned, tips included.")
+
+
+class GovernanceSurplusSplitOut(Schema):
+    reserve: MoneyText
+    education: MoneyText
+    solidarity: MoneyText
+    dividends: MoneyText = Field(description="To members as patronage dividends.")
+
+
+class GovernanceImpactSideOut(Schema):
+    """What the replayed weeks come to under one set of rules."""
+
+    totals: GovernanceImpactFiguresOut
+    surplus: MoneyText = Field(description="The co-op's fees less the weeks' expenses.")
+    surplus_split: GovernanceSurplusSplitOut | None = Field(
+        description="None when there is no surplus to share."
+    )
+    top_ups: MoneyText = Field(description="Earnings-floor top-ups, paid from top_up_fund.")
+    top_up_fund: str
+    solidarity_fund: MoneyText = Field(
+        description="Net into the solidarity fund: its shares and part of the surplus, less "
+        "the top-ups it pays."
+    )
+    gini: str | None = Field(description="Of earnings per active hour; none without hours.")
+    p10_over_mean: str | None
+
+
+class GovernanceFloorCheckOut(Schema):
+    hourly: MoneyText | None = Field(description="The earnings floor per active hour judged by.")
+    below_now: int
+    below_proposed: int
+    pushed_below: int = Field(description="Members above the floor now and below it proposed.")
+
+
+class GovernanceMemberSideOut(Schema):
+    earned: MoneyText
+    per_hour: str | None
+    below_floor: bool
+    top_up: MoneyText
+    dividend: MoneyText
+
+
+class GovernanceMemberImpactOut(Schema):
+    """The caller's own work in the replayed weeks."""
+
+    hours: str
+    current: GovernanceMemberSideOut
+    proposed: GovernanceMemberSideOut
+    change: MoneyText = Field(description="The change in what they earned.")
+
+
+class GovernanceImpactOut(Schema):
+    """The weeks' paid orders replayed under the newest rules and under the proposed ones.
+    ``explanation``, ``warnings`` and ``not_replayed`` are in the request's language."""
+
+    proposal: int
+    weeks: int
+    value: str | None = Field(description="A rate: the value previewed.")
+    currency: CurrencyCode
+    first_day: dt.date | None
+    last_day: dt.date | None
+    left_out: int = Field(description="Orders one of the two sets of rules cannot price.")
+    current: GovernanceImpactSideOut
+    proposed: GovernanceImpactSideOut
+    change: GovernanceImpactFiguresOut
+    floor: GovernanceFloorCheckOut
+    mine: GovernanceMemberImpactOut | None
+    earnings_changes: list[MoneyText] = Field(
+        description="Every member's change in earnings, lowest first, without names."
+    )
+    explanation: list[str]
+    warnings: list[str]
+    not_replayed: list[str]
+
+
+class GovernanceDelegationIn(Input):
+    to_member: PositiveNumber = Field(description="The member number of the delegate.")
+    kind: VotingKind | Literal[""] = Field(
+        default="", description="The kind of decision; empty for all."
+    )
+
+
+class GovernanceDelegationOut(Schema):
+    id: int
+    kind: str = Field(description="The kind of decision; empty for all.")
+    delegator: int = Field(description="Member number.")
+    delegator_name: str
+    delegate: int = Field(description="Member number.")
+    delegate_name: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class GovernanceDelegationsOut(Schema):
+    allowed: bool = Field(description="Whether the newest rules let members delegate.")
+    given: list[GovernanceDelegationOut] = Field(description="Mine, in force.")
+    received: list[GovernanceDelegationOut] = Field(description="To me, in force.")
+
+
+class GovernanceMandateOut(Schema):
+    id: int
+    office: str = Field(description='"board" or the name of a committee.')
+    member: int = Field(description="Member number.")
+    name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    ended_at: dt.datetime | None = Field(description="None while it is in force.")
+    elected_by: int = Field(description="The number of the election.")
+    ended_by: int | None = Field(description="The number of the recall that ended it, if any.")
+
+
 class ProposalStatusIn(Schema):
     status: Literal["", "open", "closed"] = Field(
         default="", description="open: voting or under discussion; closed: decided or withdrawn."
@@ -280,6 +441,124 @@ def _out(proposal: Proposal, votes_cast: int) -> GovernanceProposalOut:
         votes_cast=votes_cast,
         adopted_version=proposal.adopted.number if proposal.adopted else None,
         result=_result(proposal),
+        outcome_statement=proposal.outcome_statement,
+    )
+
+
+def _money(amount: Money) -> str:
+    return money_text(amount.amount, amount.currency)
+
+
+def _lines(lines: tuple[Line, ...]) -> list[str]:
+    return [_translated(line.message, dict(line.params)) for line in lines]
+
+
+def _figures_out(figures: Figures) -> GovernanceImpactFiguresOut:
+    return GovernanceImpactFiguresOut(
+        orders=figures.orders,
+        price=_money(figures.price),
+        tax=_money(figures.tax),
+        coop_fee=_money(figures.coop_fee),
+        solidarity=_money(figures.solidarity),
+        worker_share=_money(figures.worker_share),
+        tip=_money(figures.tip),
+        paid=_money(figures.paid),
+        earned=_money(figures.earned),
+    )
+
+
+def _side_out(outcome: Outcome) -> GovernanceImpactSideOut:
+    split = outcome.allocation
+    summary = outcome.spread.summary if outcome.spread else None
+    return GovernanceImpactSideOut(
+        totals=_figures_out(outcome.totals),
+        surplus=_money(outcome.member_surplus),
+        surplus_split=GovernanceSurplusSplitOut(
+            reserve=_money(split.reserve),
+            education=_money(split.education),
+            solidarity=_money(split.solidarity),
+            dividends=_money(split.pool),
+        )
+        if split
+        else None,
+        top_ups=_money(outcome.top_ups),
+        top_up_fund=outcome.top_up_fund,
+        solidarity_fund=_money(outcome.solidarity_fund),
+        gini=str(summary.gini) if summary else None,
+        p10_over_mean=str(summary.p10_over_mean) if summary else None,
+    )
+
+
+def _member_side_out(outcome: MemberOutcome) -> GovernanceMemberSideOut:
+    return GovernanceMemberSideOut(
+        earned=_money(outcome.figures.earned),
+        per_hour=None if outcome.per_hour is None else str(outcome.per_hour),
+        below_floor=outcome.below_floor,
+        top_up=_money(outcome.top_up),
+        dividend=_money(outcome.dividend),
+    )
+
+
+def _impact_out(number: int, view: selectors.ImpactView, value: str | None) -> GovernanceImpactOut:
+    preview, mine = view.preview, view.mine
+    return GovernanceImpactOut(
+        proposal=number,
+        weeks=view.weeks,
+        value=value,
+        currency=preview.currency,
+        first_day=preview.first_day,
+        last_day=preview.last_day,
+        left_out=preview.left_out,
+        current=_side_out(preview.current),
+        proposed=_side_out(preview.proposed),
+        change=_figures_out(preview.change),
+        floor=GovernanceFloorCheckOut(
+            hourly=_money(preview.floor.hourly) if preview.floor.hourly else None,
+            below_now=preview.floor.below_now,
+            below_proposed=preview.floor.below_proposed,
+            pushed_below=len(preview.floor.pushed_below),
+        ),
+        mine=GovernanceMemberImpactOut(
+            hours=str(mine.hours),
+            current=_member_side_out(mine.current),
+            proposed=_member_side_out(mine.proposed),
+            change=_money(mine.earnings_change),
+        )
+        if mine
+        else None,
+        earnings_changes=[
+            _money(change) for change in sorted(m.earnings_change for m in preview.members)
+        ],
+        explanation=_lines(preview.explanation),
+        warnings=_lines(preview.warnings),
+        not_replayed=_lines(preview.not_replayed),
+    )
+
+
+def _delegation_out(given: Delegation) -> GovernanceDelegationOut:
+    return GovernanceDelegationOut(
+        id=given.pk,
+        kind=given.kind,
+        delegator=given.delegator.number,
+        delegator_name=given.delegator.user.get_full_name(),
+        delegate=given.delegate.number,
+        delegate_name=given.delegate.user.get_full_name(),
+        created_at=given.created_at,
+        revoked_at=given.revoked_at,
+    )
+
+
+def _mandate_out(mandate: Mandate) -> GovernanceMandateOut:
+    return GovernanceMandateOut(
+        id=mandate.pk,
+        office=mandate.office,
+        member=mandate.member.number,
+        name=mandate.member.user.get_full_name(),
+        starts_at=mandate.starts_at,
+        ends_at=mandate.ends_at,
+        ended_at=mandate.ended_at,
+        elected_by=mandate.elected_by.number,
+        ended_by=mandate.ended_by.number if mandate.ended_by else None,
     )
 
 
@@ -340,6 +619,51 @@ def withdraw_governance_proposal(
 ) -> GovernanceProposalOut:
     actions.withdraw(actor=_actor(request), number=number)
     return _out(selectors.access_proposal_or_404(_actor(request), number), 0)
+
+
+@router.get(
+    "/proposals/{number}/impact",
+    response={200: GovernanceImpactOut, **ERRORS},
+    summary="What a change of the rules or a rate being voted on would have done lately",
+)
+def impact_preview(
+    request: HttpRequest, filters: Query[GovernanceImpactQuery], number: int = _number()
+) -> GovernanceImpactOut:
+    viewer = _actor(request)
+    found = current_proposal(viewer, number)
+    if not selectors.previewable(found):
+        raise NotFound(
+            "no_impact_preview",
+            gettext_noop("Only a change of the rules or a rate being voted on has a preview."),
+        )
+    value = None
+    if found.kind == Proposal.Kind.RATE:
+        if not filters.value:
+            raise InvalidInput(
+                "preview_value_needed", gettext_noop("Give the value of the rate to preview.")
+            )
+        value = selectors.rate_value_to_preview(found, filters.value)
+    view = selectors.impact_of(viewer, found, weeks=filters.weeks, value=value)
+    if view is None:
+        raise DomainError(
+            "change_no_longer_fits",
+            gettext_noop(
+                "This change no longer fits the rules as they are now, so it cannot be replayed."
+            ),
+        )
+    return _impact_out(number, view, value)
+
+
+@router.put(
+    "/proposals/{number}/outcome",
+    response={200: GovernanceProposalOut, **ERRORS},
+    summary="Write or replace a decided proposal's outcome statement (its author or the board)",
+)
+def state_outcome(
+    request: HttpRequest, payload: GovernanceOutcomeIn, number: int = _number()
+) -> GovernanceProposalOut:
+    stated = actions.state_outcome(actor=_actor(request), number=number, text=payload.text)
+    return _out(stated, stated.participations.count())
 
 
 @router.post(
@@ -558,3 +882,57 @@ def opinion_groups(request: HttpRequest, number: int = _number()) -> OpinionsOut
         ],
         you=found.you,
     )
+
+
+# --- Delegations and mandates --------------------------------------------------------------
+
+
+@router.get(
+    "/delegations",
+    response={200: GovernanceDelegationsOut, **ERRORS},
+    summary="The delegations of my vote I gave, and those given to me, in force",
+)
+def list_delegations(request: HttpRequest) -> GovernanceDelegationsOut:
+    found = selectors.delegations(_actor(request))
+    return GovernanceDelegationsOut(
+        allowed=found.allowed,
+        given=[_delegation_out(d) for d in found.given],
+        received=[_delegation_out(d) for d in found.received],
+    )
+
+
+@router.post(
+    "/delegations",
+    response={201: GovernanceDelegationOut, **ERRORS},
+    summary="Delegate my vote on a kind of decision, or on all (a member with a vote)",
+)
+def delegate_vote(
+    request: HttpRequest, payload: GovernanceDelegationIn
+) -> Status[GovernanceDelegationOut]:
+    given = actions.delegate_vote(
+        actor=_actor(request), to_member=payload.to_member, kind=payload.kind
+    )
+    return Status(201, _delegation_out(given))
+
+
+@router.post(
+    "/delegations/{delegation_id}/revoke",
+    response={200: GovernanceDelegationOut, **ERRORS},
+    summary="Take back a delegation of my vote",
+)
+def revoke_delegation(
+    request: HttpRequest, delegation_id: int = Path(..., ge=1, le=MAX_ID)
+) -> GovernanceDelegationOut:
+    taken_back = actions.revoke_delegation(actor=_actor(request), delegation=delegation_id)
+    return _delegation_out(taken_back)
+
+
+@router.get(
+    "/mandates",
+    response={200: list[GovernanceMandateOut], **ERRORS},
+    summary="Every mandate members elected, by office, with how it ended",
+)
+def list_mandates(request: HttpRequest) -> list[GovernanceMandateOut]:
+    found = selectors.mandates(_actor(request))
+    actions.run_due()
+    return [_mandate_out(m) for m in found]

@@ -22,8 +22,9 @@ from taawun.domain.errors import InvalidInput
 from taawun.domain.policy import DecisionRule
 from taawun.domain.voting.choices import DEFAULT_DOTS, DEFAULT_MAX_SCORE
 
-from .actions import MAX_OPTIONS
-from .models import Proposal
+from .actions import MAX_OPTIONS, VOTING_KINDS
+from .models import Mandate, Proposal
+from .selectors import MAX_PREVIEW_WEEKS, PREVIEW_WEEKS
 
 Kind = Proposal.Kind
 KINDS_TO_PROPOSE = (
@@ -52,6 +53,7 @@ POSITION_LABELS = {
     "disagree": gettext_lazy("I disagree, but do not block"),
     "block": gettext_lazy("I block it: I have a reasoned objection"),
 }
+COMMITTEE = "committee"
 YES_WORDS = frozenset({"yes", "true", "on", "1"})
 NO_WORDS = frozenset({"no", "false", "off", "0"})
 
@@ -178,7 +180,24 @@ class ProposalForm(forms.Form):
     seats = forms.IntegerField(
         label=gettext_lazy("Seats to fill"), min_value=1, max_value=MAX_OPTIONS, required=False
     )
+    office = forms.ChoiceField(
+        label=gettext_lazy("Office to fill"),
+        choices=[
+            (Mandate.BOARD, gettext_lazy("The board")),
+            (COMMITTEE, gettext_lazy("A committee")),
+        ],
+        initial=Mandate.BOARD,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    committee = forms.CharField(
+        label=gettext_lazy("Name of the committee"),
+        max_length=60,
+        required=False,
+        help_text=gettext_lazy("For a committee: its name, as members know it."),
+    )
     rollback_of = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    recall_of = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -226,6 +245,11 @@ class ProposalForm(forms.Form):
         cleaned["option_lines"] = [
             line.strip() for line in cleaned.get("options", "").splitlines() if line.strip()
         ]
+        electing_a_committee = (
+            cleaned.get("kind") == Kind.ELECTION and cleaned.get("office") == COMMITTEE
+        )
+        if electing_a_committee and not cleaned.get("committee"):
+            self.add_error("committee", _("Name the committee to elect."))
         return cleaned
 
     def proposal(self) -> dict[str, Any]:
@@ -243,6 +267,8 @@ class ProposalForm(forms.Form):
             "seats": data["seats"] or 1,
             "effective_from": data["effective_from"],
             "rollback_of": data["rollback_of"],
+            "office": data["committee"] if data["office"] == COMMITTEE else Mandate.BOARD,
+            "recall_of": data["recall_of"],
         }
 
 
@@ -355,4 +381,56 @@ class ReceiptForm(forms.Form):
         label=gettext_lazy("Your receipt"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ImpactForm(forms.Form):
+    """What to replay: how many weeks back and, for a rate, the value to preview (sent by GET,
+    so a preview has an address members can share)."""
+
+    weeks = forms.IntegerField(
+        label=gettext_lazy("Weeks to replay"),
+        min_value=1,
+        max_value=MAX_PREVIEW_WEEKS,
+        initial=PREVIEW_WEEKS,
+    )
+    value = forms.CharField(
+        label=gettext_lazy("The rate to preview"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, rate: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not rate:
+            del self.fields["value"]
+
+
+def delegation_kinds() -> list[tuple[str, str]]:
+    """All decisions, or one kind of them, with the names the rules page gives the kinds."""
+    return [("", _("All decisions"))] + [(kind, str(DECISION_KINDS[kind])) for kind in VOTING_KINDS]
+
+
+class DelegationForm(forms.Form):
+    to_member = forms.TypedChoiceField(label=gettext_lazy("Your vote goes to"), coerce=int)
+    kind = forms.ChoiceField(label=gettext_lazy("On which decisions"), required=False)
+
+    def __init__(self, *args: Any, members: Sequence[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_member"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose a member")),
+            *(
+                (number, _("%(name)s (member %(number)s)") % {"name": name, "number": number})
+                for number, name in members
+            ),
+        ]
+        self.fields["kind"].choices = delegation_kinds()  # type: ignore[attr-defined]
+
+
+class OutcomeForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("What was decided, and what happens next"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

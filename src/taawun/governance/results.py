@@ -106,6 +106,8 @@ class Result:
     rounds: RoundsTable | None
     ties: list[str]
     not_applied: tuple[str, dict[str, str]] | None
+    delegated: list[tuple[int, int]]
+    """(member, delegate) by member number: who voted through whom, on an open ballot."""
 
 
 def result_of(proposal: Proposal) -> Result:
@@ -133,6 +135,7 @@ def result_of(proposal: Proposal) -> Result:
         rounds=_rounds(names, rounds, stored.get("winners", [])) if rounds else None,
         ties=[_tie(names, tie) for tie in stored.get("ties", [])],
         not_applied=(not_applied[0], not_applied[1]) if not_applied else None,
+        delegated=[(giver, taker) for giver, taker in stored.get("delegated", [])],
     )
 
 

@@ -21,7 +21,7 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role
 from taawun.coop.selectors import latest_policy
 from taawun.domain import decision, impact, voting
-from taawun.domain.errors import InvalidInput
+from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.domain.opinion import OpinionMap, cluster_opinions
 from taawun.domain.policy import Policy
 from taawun.domain.policy_change import apply_changes, rules
@@ -31,7 +31,16 @@ from taawun.members.models import Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.transparency.versioning import cached
 
-from .models import Ballot, Comment, Participation, Proposal, Statement, StatementVote
+from .models import (
+    Ballot,
+    Comment,
+    Delegation,
+    Mandate,
+    Participation,
+    Proposal,
+    Statement,
+    StatementVote,
+)
 
 OPEN = (Proposal.Status.OPEN, Proposal.Status.DISCUSSION)
 
@@ -308,3 +317,68 @@ def impact_of(
     member = membership_of(viewer) or current_memberships().filter(user=viewer).first()
     mine = next((m for m in found.members if member and m.member == member.pk), None)
     return ImpactView(found, weeks, mine)
+
+
+def previewable(proposal: Proposal) -> bool:
+    """Whether the proposal has an impact preview: a change of rules or a rate being voted on.
+    Once decided, an adopted change is part of the rules it would be compared with."""
+    return bool(proposal.changes) and proposal.status == Proposal.Status.OPEN
+
+
+def rate_value_to_preview(proposal: Proposal, value: str) -> str:
+    """A rate's value to preview, written as a ballot stores it; refused, with the rule it
+    breaks, when members could not set the rate to it."""
+    try:
+        wanted = decision.number_text(value)
+    except InvalidInput:
+        raise InvalidInput(
+            "bad_preview_value", gettext_noop("Type a number, such as 8 or 9.5.")
+        ) from None
+    path = next(iter(proposal.changes))
+    latest = latest_policy().policy
+    if decision.number_text(rules(latest)[path]) != wanted:
+        apply_changes(latest, {path: wanted})
+    return wanted
+
+
+@dataclass(frozen=True)
+class Delegations:
+    """A member's live delegations: those they gave and those given to them."""
+
+    allowed: bool
+    """Whether the newest rules let members delegate their vote."""
+    given: list[Delegation]
+    received: list[Delegation]
+
+
+def delegations(viewer: User) -> Delegations:
+    _require_member(viewer)
+    live = Delegation.objects.filter(revoked_at__isnull=True).select_related(
+        "delegator__user", "delegate__user"
+    )
+    return Delegations(
+        allowed=latest_policy().policy.governance.delegation,
+        given=list(live.filter(delegator__user=viewer)),
+        received=list(live.filter(delegate__user=viewer).order_by("delegator__number")),
+    )
+
+
+def possible_delegates(viewer: User) -> list[tuple[int, str]]:
+    """The other members with a vote, by number with their names: whom a vote can go to."""
+    _require_member(viewer)
+    found = voters().exclude(user=viewer).select_related("user").order_by("number")
+    return [(m.number, m.user.get_full_name()) for m in found]
+
+
+def mandates(viewer: User) -> QuerySet[Mandate]:
+    """Every mandate, by office and newest first, with its holder and the decisions that gave
+    and ended it."""
+    _require_member(viewer)
+    return Mandate.objects.select_related("member__user", "elected_by", "ended_by")
+
+
+def open_recalls(viewer: User) -> dict[int, int]:
+    """Mandate id to the number of the recall being voted on for it."""
+    _require_member(viewer)
+    found = Proposal.objects.filter(status=Proposal.Status.OPEN, recall_of__isnull=False)
+    return dict(found.values_list("recall_of_id", "number"))

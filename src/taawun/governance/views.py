@@ -1,8 +1,9 @@
-"""The governance pages: the proposals, proposing one, a proposal with its vote, result,
-discussion and opinion round, and finding a ballot by its receipt. Each writing view parses a
-form, calls one action and redirects with a message, or shows the page again with the refusal.
-Every page that lists or shows proposals first closes the votes whose time is up, so nobody has
-to wait for a scheduled job to see a result."""
+"""The governance pages: the proposals, proposing one, a proposal with its impact preview, vote,
+result, outcome statement, discussion and opinion round, finding a ballot by its receipt,
+delegations, and the mandates with their recall. Each writing view parses a form, calls one
+action and redirects with a message, or shows the page again with the refusal. Every page that
+lists or shows proposals or mandates first closes the votes and terms whose time is up, so nobody
+has to wait for a scheduled job to see a result."""
 
 from __future__ import annotations
 
@@ -23,22 +24,29 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role
 from taawun.coop.labels import DECISION_KINDS, METHODS
 from taawun.coop.selectors import latest_policy
+from taawun.domain.errors import InvalidInput
 from taawun.domain.policy_change import rules
-from taawun.web.errors import refusals
+from taawun.web.errors import explain, refusals
 from taawun.web.flow import person, posted, run_action
 
 from . import actions, selectors
 from .forms import (
     CommentForm,
+    DelegationForm,
+    ImpactForm,
+    OutcomeForm,
     ProposalForm,
     ReceiptForm,
     SayForm,
     StatementForm,
     VoteForm,
+    delegation_kinds,
     shown_value,
 )
-from .models import Proposal
+from .models import Mandate, Proposal
 from .opinions import picture
+from .previews import ImpactPicture
+from .previews import picture as impact_picture
 from .results import choice_text, current_proposal, outcome_badge, result_of
 
 Status = Proposal.Status
@@ -104,7 +112,8 @@ def _proposal_form(request: HttpRequest, viewer: User) -> ProposalForm:
 @require_http_methods(["GET", "HEAD", "POST"])
 @refusals
 def propose(request: HttpRequest) -> HttpResponse:
-    """Propose a discussion or a vote; a posted rollback of a policy version comes here too."""
+    """Propose a discussion or a vote; a posted rollback of a policy version and a recall of a
+    mandate come here too."""
     viewer = person(request)
     form = _proposal_form(request, viewer)
     status = 200
@@ -115,7 +124,45 @@ def propose(request: HttpRequest) -> HttpResponse:
             if made is not None:
                 messages.success(request, _("Your proposal is open to the members."))
                 return redirect("governance:proposal", number=made.number)
-    return render(request, "governance/propose.html", {"form": form}, status=status)
+    wanted = form["recall_of"].value()
+    recalled = (
+        selectors.mandates(viewer).filter(pk=wanted, ended_at__isnull=True).first()
+        if str(wanted or "").isdigit()
+        else None
+    )
+    return render(
+        request, "governance/propose.html", {"form": form, "recalled": recalled}, status=status
+    )
+
+
+def _impact(
+    request: HttpRequest, viewer: User, proposal: Proposal
+) -> tuple[ImpactForm | None, ImpactPicture | None]:
+    """The preview form and, once there is something to replay, the preview. A rate is replayed
+    only at a value the member asks for; nothing else is replayed unless it changes rules."""
+    if not selectors.previewable(proposal):
+        return None, None
+    rate = proposal.kind == Proposal.Kind.RATE
+    asked = None
+    if request.method in ("GET", "HEAD") and request.GET:
+        asked = request.GET.copy()
+        asked["weeks"] = asked.get("weeks") or str(selectors.PREVIEW_WEEKS)
+    form = ImpactForm(asked, rate=rate, auto_id="impact_%s")
+    if form.is_bound and not form.is_valid():
+        return form, None
+    weeks = form.cleaned_data["weeks"] if form.is_bound else selectors.PREVIEW_WEEKS
+    value = None
+    if rate:
+        typed = form.cleaned_data.get("value") if form.is_bound else ""
+        if not typed:
+            return form, None
+        try:
+            value = selectors.rate_value_to_preview(proposal, typed)
+        except InvalidInput as exc:
+            form.add_error("value", explain(exc))
+            return form, None
+    view = selectors.impact_of(viewer, proposal, weeks=weeks, value=value)
+    return form, impact_picture(view) if view else None
 
 
 def _proposal_page(
@@ -125,6 +172,7 @@ def _proposal_page(
     vote_form: VoteForm | None = None,
     comment_form: CommentForm | None = None,
     statement_form: StatementForm | None = None,
+    outcome_form: OutcomeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The proposal page, with the form the viewer just sent (and its errors) when refused."""
@@ -133,6 +181,8 @@ def _proposal_page(
     votes_cast = proposal.participations.count()
     member = has_role(viewer, Role.MEMBER)
     opinion_groups = selectors.opinion_groups(viewer, proposal)
+    impact_form, impact = _impact(request, viewer, proposal)
+    closed = proposal.status == Status.CLOSED
     context: dict[str, Any] = {
         "proposal": proposal,
         "kind": DECISION_KINDS.get(proposal.kind, proposal.get_kind_display()),
@@ -151,7 +201,7 @@ def _proposal_page(
         "has_voted": selectors.has_voted(viewer, proposal),
         "vote_form": vote_form
         or (VoteForm(proposal=proposal, prefix="vote") if may_vote else None),
-        "result": result_of(proposal) if proposal.status == Status.CLOSED else None,
+        "result": result_of(proposal) if closed else None,
         "ballots": [
             (ballot, choice_text(proposal, ballot.choice))
             for ballot in selectors.published_ballots(viewer, proposal)
@@ -167,6 +217,15 @@ def _proposal_page(
         "opinions_open": member and proposal.status in selectors.OPEN,
         "statement_form": statement_form or StatementForm(auto_id="statement_%s"),
         "opinions": picture(opinion_groups) if opinion_groups else None,
+        "impact_form": impact_form,
+        "impact": impact,
+        "recalled": selectors.mandates(viewer).filter(pk=proposal.recall_of_id).first()
+        if proposal.recall_of_id
+        else None,
+        "may_state_outcome": closed
+        and (proposal.author_id == viewer.pk or has_role(viewer, Role.BOARD)),
+        "outcome_form": outcome_form
+        or OutcomeForm(initial={"text": proposal.outcome_statement}, auto_id="outcome_%s"),
     }
     return render(request, "governance/proposal.html", context, status=status)
 
@@ -264,6 +323,20 @@ def say(request: HttpRequest, statement_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @refusals
+def state_outcome(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = person(request)
+    found = selectors.access_proposal_or_404(viewer, number)
+    form = OutcomeForm(request.POST, auto_id="outcome_%s")
+    if not form.is_valid():
+        return _proposal_page(request, found, outcome_form=form, status=400)
+    actions.state_outcome(actor=viewer, number=number, text=form.cleaned_data["text"])
+    messages.success(request, _("The outcome statement is published."))
+    return redirect(_anchor(number, "result"))
+
+
+@login_required
+@require_POST
+@refusals
 def withdraw(request: HttpRequest, number: int) -> HttpResponse:
     actions.withdraw(actor=person(request), number=number)
     messages.success(request, _("The proposal is withdrawn."))
@@ -302,6 +375,116 @@ def receipt(request: HttpRequest) -> HttpResponse:
             "choice": choice_text(found.proposal, found.choice) if found else "",
         },
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@refusals
+def delegations(request: HttpRequest) -> HttpResponse:
+    """The delegations a member gave and received, and handing their vote to another member."""
+    viewer = person(request)
+    found = selectors.delegations(viewer)
+    form = DelegationForm(
+        posted(request), members=selectors.possible_delegates(viewer), auto_id="delegation_%s"
+    )
+    kinds = dict(delegation_kinds())
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            given, status = run_action(
+                form,
+                actions.delegate_vote,
+                actor=viewer,
+                to_member=form.cleaned_data["to_member"],
+                kind=form.cleaned_data["kind"],
+            )
+            if given is not None:
+                messages.success(
+                    request,
+                    _(
+                        "Your vote is delegated to %(name)s (%(kind)s). It counts on open "
+                        "ballots whenever you do not vote yourself."
+                    )
+                    % {"name": given.delegate.user.get_full_name(), "kind": kinds[given.kind]},
+                )
+                return redirect("governance:delegations")
+    return render(
+        request,
+        "governance/delegations.html",
+        {
+            "allowed": found.allowed,
+            "given": [(d, kinds.get(d.kind, d.kind)) for d in found.given],
+            "received": [(d, kinds.get(d.kind, d.kind)) for d in found.received],
+            "form": form,
+            "may_delegate": found.allowed and selectors.membership_of(viewer) is not None,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+@refusals
+def revoke_delegation(request: HttpRequest, delegation_id: int) -> HttpResponse:
+    viewer = person(request)
+    if not selectors.may_see(viewer):
+        raise Http404
+    actions.revoke_delegation(actor=viewer, delegation=delegation_id)
+    messages.success(request, _("The delegation is revoked: your vote is yours alone again."))
+    return redirect("governance:delegations")
+
+
+@dataclass(frozen=True)
+class LiveMandate:
+    mandate: Mandate
+    recall_title: str
+    recall_number: int | None
+    """The recall being voted on, if one is."""
+
+
+@dataclass(frozen=True)
+class Office:
+    name: str
+    mandates: list[LiveMandate]
+
+
+def recall_title(mandate: Mandate) -> str:
+    name = mandate.member.user.get_full_name() or f"#{mandate.member.number}"
+    if mandate.office == Mandate.BOARD:
+        return _("Recall of %(name)s from the board") % {"name": name}
+    return _("Recall of %(name)s from %(office)s") % {"name": name, "office": mandate.office}
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+@refusals
+def mandates(request: HttpRequest) -> HttpResponse:
+    """Who holds which office, since when and until when, by which election; and the recall."""
+    viewer = person(request)
+    found = selectors.mandates(viewer)
+    actions.run_due()
+    recalls = selectors.open_recalls(viewer)
+    offices: dict[str, list[LiveMandate]] = {}
+    past = []
+    for mandate in found:
+        if mandate.ended_at is None:
+            offices.setdefault(mandate.office, []).append(
+                LiveMandate(mandate, recall_title(mandate), recalls.get(mandate.pk))
+            )
+        else:
+            past.append(mandate)
+    board = offices.pop(Mandate.BOARD, None)
+    return render(
+        request,
+        "governance/mandates.html",
+        {
+            "offices": ([Office(Mandate.BOARD, board)] if board else [])
+            + [Office(name, held) for name, held in offices.items()],
+            "past": sorted(past, key=lambda m: m.ended_at or m.ends_at, reverse=True),
+            "may_recall": selectors.membership_of(viewer) is not None,
+        },
     )
 
 

@@ -123,3 +123,62 @@ def share_bars(*, title: str, items: Sequence[tuple[str, Decimal]]) -> SafeStrin
         )
     parts.append(mark_safe("</svg>"))
     return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - every part escaped
+
+
+def change_bars(
+    *,
+    title: str,
+    items: Sequence[tuple[str, Decimal]],
+    marked: int | None = None,
+    rtl: bool = False,
+) -> SafeString:
+    """One vertical bar per item from a zero line, up for a gain and down for a loss, in the
+    order given and without labels under them (each bar's title names it); the ``marked`` item
+    wears the second colour, so a reader finds their own among many."""
+    gain = max((value for _label, value in items), default=Decimal(0))
+    loss = -min((value for _label, value in items), default=Decimal(0))
+    if gain <= 0 and loss <= 0:
+        gain = loss = Decimal(1)  # nothing changes: the zero line in the middle
+    gain, loss = max(gain, Decimal(0)), max(loss, Decimal(0))
+    count = max(len(items), 1)
+    plot_w = WIDTH - 2 * MARGIN_SIDE
+    slot_w = min(plot_w / count, 48.0)  # a few bars stay bars, not slabs
+    start = MARGIN_SIDE + (plot_w - slot_w * count) / 2
+    per_unit = (HEIGHT - 2 * MARGIN_TOP) / float(gain + loss)
+    zero = MARGIN_TOP + float(gain) * per_unit
+    parts = [
+        format_html(
+            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+            'preserveAspectRatio="xMidYMid meet"><title>{}</title>',
+            WIDTH,
+            HEIGHT,
+            title,
+            title,
+        ),
+    ]
+    for index, (label, value) in enumerate(items):
+        slot = count - 1 - index if rtl else index
+        h = max(float(abs(value)) * per_unit, 1.0)  # a zero change is still a visible line
+        parts.append(
+            format_html(
+                '<rect class="series-{}" x="{}" y="{}" width="{}" height="{}">'
+                "<title>{}</title></rect>",
+                1 if index == marked else 0,
+                _n(start + slot * slot_w + slot_w * 0.1),
+                _n(zero - h if value > 0 else zero),
+                _n(slot_w * 0.8),
+                _n(h),
+                label,
+            )
+        )
+    parts.append(
+        format_html(
+            '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>',
+            MARGIN_SIDE,
+            _n(zero),
+            WIDTH - MARGIN_SIDE,
+            _n(zero),
+        )
+    )
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - every part escaped
