@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact
+bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle
 
 bench-directory: install-dev
 	scripts/ensure-test-services
@@ -66,3 +66,6 @@ bench-opinion: install-dev
 
 bench-impact: install-dev
 	$(BIN)/python benchmarks/impact.py
+
+bench-merkle: install-dev
+	$(BIN)/python benchmarks/merkle.py
