@@ -19,6 +19,7 @@ from taawun.domain.policy_change import (
     differences,
     protected_changes,
     rules,
+    set_rate,
 )
 
 from .test_policy import CLASSES
@@ -144,3 +145,12 @@ def test_a_change_and_its_reverse_give_back_the_same_policy(fee: int, solidarity
     reverse = {c.path: c.before for c in differences(policy, changed)}
     assert set(reverse) == set(wanted)
     assert apply_changes(changed, reverse).to_document() == policy.to_document()
+
+
+def test_a_rate_keeps_the_policy_when_members_keep_the_value(policy: Policy) -> None:
+    assert set_rate(policy, "fees.coop_fee_percent", "10.00") is policy
+    changed = set_rate(policy, "fees.coop_fee_percent", " 9.50 ")
+    assert rules(changed)["fees.coop_fee_percent"] == "9.5"
+    with pytest.raises(InvalidInput) as excinfo:
+        set_rate(policy, "fees.coop_fee_percent", "99")
+    assert excinfo.value.code == "fees_over_100"

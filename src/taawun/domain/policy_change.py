@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .decision import number_text
 from .errors import InvalidInput, gettext_noop
 from .policy import Policy, parse
 
@@ -152,3 +153,11 @@ def _set(document: dict[str, Any], path: str, value: Any) -> None:
             node = node[part]
         walked = f"{walked}.{part}" if walked else part
     node[parts[-1]] = value
+
+
+def set_rate(policy: Policy, path: str, value: str) -> Policy:
+    """``policy`` with the numeric rule at ``path`` set to ``value`` (the form a rate vote
+    stores); the same policy when the rule already has that value, as a rate vote may keep it."""
+    if number_text(rules(policy)[path]) == number_text(value):
+        return policy
+    return apply_changes(policy, {path: number_text(value)})

@@ -31,13 +31,20 @@ from taawun.domain import decision
 from taawun.domain.canonical import canonical_bytes, plain
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.policy import DecisionRule, Policy
-from taawun.domain.policy_change import apply_changes, decision_kind, differences, rules
+from taawun.domain.policy_change import (
+    apply_changes,
+    decision_kind,
+    differences,
+    rules,
+    set_rate,
+)
 from taawun.domain.text import checked_text
 from taawun.members.actions import decide_application_by_vote
 from taawun.members.models import Application, Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.transparency.audit import next_number, record
 
+from . import selectors
 from .models import (
     Ballot,
     Comment,
@@ -67,7 +74,7 @@ def _audit(actor_id: int | None, action: str, proposal: Proposal, **after: Any) 
 
 
 def _voter(actor: User) -> Membership:
-    member = voters().filter(user=actor).first() if actor.is_authenticated else None
+    member = selectors.voting_membership(actor)
     if member is None:
         raise NotAllowed("no_vote", gettext_noop("Only members with a vote may do this."))
     return member
@@ -332,7 +339,7 @@ def cast_ballot(*, actor: User, number: int, choice: Any, now: dt.datetime | Non
     checked = decision.checked_choice(rule, choice, options=[o["key"] for o in proposal.options])
     if proposal.kind == Kind.RATE:
         path = next(iter(proposal.changes))
-        _rated_policy(latest_policy().policy, path, checked)
+        set_rate(latest_policy().policy, path, checked)
     try:
         with transaction.atomic():
             Participation.objects.create(proposal=proposal, member=member)
@@ -358,13 +365,6 @@ def cast_ballot(*, actor: User, number: int, choice: Any, now: dt.datetime | Non
 
 def _rule(proposal: Proposal) -> DecisionRule:
     return DecisionRule.model_validate(proposal.rule)
-
-
-def _rated_policy(policy: Policy, path: str, value: str) -> Policy:
-    """The policy with the rule at ``path`` set to ``value`` (refused if that breaks a rule)."""
-    if decision.number_text(rules(policy)[path]) == value:
-        return policy
-    return apply_changes(policy, {path: value})
 
 
 def run_due(*, now: dt.datetime | None = None) -> list[Proposal]:
@@ -502,7 +502,7 @@ def _take_effect(proposal: Proposal, value: str | None, now: dt.datetime) -> Non
         return
     if proposal.kind == Kind.RATE:
         path = next(iter(proposal.changes))
-        changed = _rated_policy(policy, path, str(value))
+        changed = set_rate(policy, path, str(value))
         if changed is policy:
             return
     else:

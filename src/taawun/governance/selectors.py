@@ -24,11 +24,12 @@ from taawun.domain import decision, impact, voting
 from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.domain.opinion import OpinionMap, cluster_opinions
 from taawun.domain.policy import Policy
-from taawun.domain.policy_change import apply_changes, rules
+from taawun.domain.policy_change import apply_changes, rules, set_rate
 from taawun.ledger.selectors import expenses_between
 from taawun.market.replay import orders_for_replay
 from taawun.members.models import Membership
 from taawun.members.selectors import current_memberships, voters
+from taawun.members.selectors import membership_of as current_membership
 from taawun.transparency.versioning import cached
 
 from .models import (
@@ -75,7 +76,7 @@ def access_proposal_or_404(viewer: User, number: int) -> Proposal:
     return proposal
 
 
-def membership_of(viewer: User) -> Membership | None:
+def voting_membership(viewer: User) -> Membership | None:
     return voters().filter(user=viewer).first() if viewer.is_authenticated else None
 
 
@@ -87,14 +88,14 @@ def may_vote(viewer: User, proposal: Proposal) -> bool:
     """Whether the viewer may still vote on ``proposal`` (a voter who has not voted yet)."""
     return (
         proposal.status == Proposal.Status.OPEN
-        and membership_of(viewer) is not None
+        and voting_membership(viewer) is not None
         and not has_voted(viewer, proposal)
     )
 
 
 def waiting_for(viewer: User) -> QuerySet[Proposal]:
     """Open votes the viewer may vote on and has not (for their home page)."""
-    member = membership_of(viewer)
+    member = voting_membership(viewer)
     if member is None:
         return Proposal.objects.none()
     return Proposal.objects.filter(status=Proposal.Status.OPEN).exclude(
@@ -280,11 +281,7 @@ def proposed_policy(proposal: Proposal, value: str | None = None) -> Policy | No
         if proposal.kind == Proposal.Kind.RATE:
             if value is None:
                 return None
-            path = next(iter(proposal.changes))
-            wanted = decision.number_text(value)
-            if decision.number_text(rules(latest)[path]) == wanted:
-                return latest
-            return apply_changes(latest, {path: wanted})
+            return set_rate(latest, next(iter(proposal.changes)), value)
         if not proposal.changes:
             return None
         return apply_changes(latest, proposal.changes)
@@ -314,7 +311,7 @@ def impact_of(
         )
 
     found = cached(f"impact:{proposal.number}:{weeks}:{value}", replay, timeout=3600)
-    member = membership_of(viewer) or current_memberships().filter(user=viewer).first()
+    member = current_membership(viewer)  # a worker without a vote sees their change too
     mine = next((m for m in found.members if member and m.member == member.pk), None)
     return ImpactView(found, weeks, mine)
 
@@ -334,10 +331,7 @@ def rate_value_to_preview(proposal: Proposal, value: str) -> str:
         raise InvalidInput(
             "bad_preview_value", gettext_noop("Type a number, such as 8 or 9.5.")
         ) from None
-    path = next(iter(proposal.changes))
-    latest = latest_policy().policy
-    if decision.number_text(rules(latest)[path]) != wanted:
-        apply_changes(latest, {path: wanted})
+    set_rate(latest_policy().policy, next(iter(proposal.changes)), wanted)  # refuses, or fits
     return wanted
 
 

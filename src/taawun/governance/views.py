@@ -71,7 +71,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
     found = selectors.proposals(viewer)
     actions.run_due()
     waiting = set(selectors.waiting_for(viewer).values_list("number", flat=True))
-    voter = selectors.membership_of(viewer) is not None
+    voter = selectors.voting_membership(viewer) is not None
     sections: dict[str, list[Card]] = {status: [] for status in Status.values}
     for proposal in found:
         open_vote = proposal.status == Status.OPEN
@@ -209,7 +209,7 @@ def _proposal_page(
         "may_withdraw": proposal.status in selectors.OPEN
         and not votes_cast
         and (proposal.author_id == viewer.pk or has_role(viewer, Role.BOARD)),
-        "may_propose": selectors.membership_of(viewer) is not None,
+        "may_propose": selectors.voting_membership(viewer) is not None,
         "thread": [(t.comment, min(t.depth, MAX_INDENT)) for t in selectors.discussion(proposal)],
         "discussion_open": member and proposal.status != Status.WITHDRAWN,
         "comment_form": comment_form or CommentForm(auto_id="comment_%s"),
@@ -418,7 +418,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
             "given": [(d, kinds.get(d.kind, d.kind)) for d in found.given],
             "received": [(d, kinds.get(d.kind, d.kind)) for d in found.received],
             "form": form,
-            "may_delegate": found.allowed and selectors.membership_of(viewer) is not None,
+            "may_delegate": found.allowed and selectors.voting_membership(viewer) is not None,
         },
         status=status,
     )
@@ -483,7 +483,7 @@ def mandates(request: HttpRequest) -> HttpResponse:
             "offices": ([Office(Mandate.BOARD, board)] if board else [])
             + [Office(name, held) for name, held in offices.items()],
             "past": sorted(past, key=lambda m: m.ended_at or m.ends_at, reverse=True),
-            "may_recall": selectors.membership_of(viewer) is not None,
+            "may_recall": selectors.voting_membership(viewer) is not None,
         },
     )
 

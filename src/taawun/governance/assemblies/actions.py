@@ -32,7 +32,7 @@ from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.text import checked_text
 from taawun.governance.models import Proposal
-from taawun.governance.selectors import may_see, membership_of
+from taawun.governance.selectors import may_see, voting_membership
 from taawun.members.models import Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.transparency.audit import next_number, record
@@ -107,7 +107,7 @@ def _locked(actor: User, number: int) -> Assembly:
 
 
 def _voter(actor: User) -> Membership:
-    member = membership_of(actor)
+    member = voting_membership(actor)
     if member is None:
         raise NotAllowed("no_vote", gettext_noop("Only members with a vote may do this."))
     return member

@@ -20,7 +20,7 @@ from taawun.accounts.selectors import has_role
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import NotAllowed, gettext_noop
 from taawun.domain.voting.text import percent
-from taawun.governance.selectors import may_see, membership_of
+from taawun.governance.selectors import may_see, voting_membership
 from taawun.members.models import Membership
 from taawun.members.selectors import voters
 
@@ -227,4 +227,4 @@ def request_to_answer_or_404(viewer: User, request_id: int) -> AssemblyRequest:
 
 
 def may_request(viewer: User) -> bool:
-    return membership_of(viewer) is not None
+    return voting_membership(viewer) is not None
