@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,16 @@ def media(settings: Any, tmp_path: Path) -> Path:
     """Uploads go to the test's own directory, never the installation's media root."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return tmp_path / "media"
+
+
+TEST_LOG_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@pytest.fixture(autouse=True)
+def log_signing_key(settings: Any) -> str:
+    """The log's heads are signed with a key of this test run, never one kept on disk."""
+    settings.LOG_SIGNING_KEY = TEST_LOG_KEY
+    return TEST_LOG_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ from taawun.market.services.api import router as services_router
 from taawun.market.trips.api import router as trips_router
 from taawun.market.works.api import router as works_router
 from taawun.members.api import router as members_router
+from taawun.transparency.api import router as log_router
 from taawun.web.errors import explain, explain_validation, is_contention
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ api.add_router("/market/works", works_router)
 api.add_router("/market/fairness", fairness_router)
 api.add_router("/governance", governance_router)
 api.add_router("/governance/assemblies", "taawun.governance.assemblies.api.router")
+api.add_router("/log", log_router)
 
 
 def error(

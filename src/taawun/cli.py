@@ -132,6 +132,13 @@ def manage(args: argparse.Namespace) -> None:
     execute_from_command_line(["taawun manage", *args.rest])
 
 
+def verify(args: argparse.Namespace) -> None:
+    """Check a co-op's transparency log; needs no database and no Django."""
+    from taawun.verifier import main as verifier_main
+
+    sys.exit(verifier_main(args.verifier_args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taawun", description="A worker-owned co-op platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--founder-password", help="or TAAWUN_FOUNDER_PASSWORD, or asked for")
     p.set_defaults(func=init)
 
+    p = commands.add_parser(
+        "verify", help="check a co-op's transparency log (taawun verify --help)", add_help=False
+    )
+    p.set_defaults(func=verify)
+
     p = commands.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=manage)
@@ -175,7 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "verify":
+        args.verifier_args = extra  # the verifier parses its own options
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.func(args)
 
 

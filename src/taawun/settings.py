@@ -53,6 +53,11 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
     raise ImproperlyConfigured("Production mode needs ALLOWED_HOSTS naming this site's hosts.")
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The transparency log's Ed25519 signing key, base64 of its 32-byte seed. Unset, a key is made
+# once and kept in the data directory; several servers must share one key, so set it for them.
+LOG_SIGNING_KEY = env.str("LOG_SIGNING_KEY", default="")
+# How old the newest signed head may be before a reader of the log gets a fresh one signed.
+LOG_HEAD_MAX_AGE = env.int("LOG_HEAD_MAX_AGE", default=60)
 # Production only: the founding page opens with ?token=<FOUNDING_TOKEN>; unset, use `taawun init`.
 FOUNDING_TOKEN = env.str("FOUNDING_TOKEN", default="")
 

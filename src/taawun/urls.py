@@ -15,6 +15,6 @@ urlpatterns = [
     path("roles/", include("taawun.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
-    path("audit/", include("taawun.transparency.urls")),
+    path("", include("taawun.transparency.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -121,7 +121,8 @@ def test_seq_gap_free_digest_and_canonical_form(
     assert [e.seq for e in entries] == list(range(1, len(FOUNDING) + len(SCENARIO) + 1))
     for entry in entries:
         data = entry.canonical.encode("utf-8")
-        assert entry.digest == hashlib.sha256(data).hexdigest()
+        assert len(entry.salt) == 32
+        assert entry.digest == hashlib.sha256(bytes.fromhex(entry.salt) + data).hexdigest()
         body = json.loads(data)
         assert canonical_bytes(body) == data  # stored text is exactly the canonical form
         assert body == {

@@ -8,11 +8,12 @@ exactly these bytes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
+
+from taawun.verifier import canonical_json
 
 
 def _plain(value: Any) -> Any:
@@ -50,6 +51,5 @@ def plain(value: Any) -> Any:
 
 
 def canonical_bytes(value: Any) -> bytes:
-    return json.dumps(
-        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    """The canonical JSON of ``value``, by the same rule the standalone verifier applies."""
+    return canonical_json(_plain(value))

@@ -11,23 +11,38 @@ complete subtrees it closes (at most log2 n + 1 nodes); the hash of any prefix, 
 element, is a fold of at most log2 n + 1 stored nodes, so roots and proofs need O(log n) reads
 whatever the size of the log.
 
-The verifiers at the end use nothing but ``hashlib`` (and :func:`node_hash`), so an outside
-auditor can copy them into a standalone checker.
+The hashes and the proof verifiers come from :mod:`taawun.verifier`, the standalone checker
+anyone can run: the log is built with the very functions that check it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, Protocol, TypeVar
+
+from taawun.verifier import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    leaf_hash,
+    node_hash,
+    root,
+    verify_consistency,
+    verify_inclusion,
+)
 
 from .errors import InvalidInput, gettext_noop
 
-HASH_SIZE = 32
-"""Bytes in a SHA-256 digest: the size of every leaf, node and root hash."""
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "leaf_hash",
+    "node_hash",
+    "root",
+    "verify_consistency",
+    "verify_inclusion",
+]
 
-EMPTY_ROOT = hashlib.sha256(b"").digest()
-"""The root of the tree of no leaves (RFC 9162 §2.1.1: the hash of the empty string)."""
+T = TypeVar("T")
 
 
 class Node(NamedTuple):
@@ -48,35 +63,6 @@ class NodeStore(Protocol):
     def put(self, nodes: Sequence[Node]) -> None:
         """Write the nodes one append created (in one go, so a table can insert them at once)."""
         ...
-
-
-def leaf_hash(data: bytes) -> bytes:
-    """The hash of one log entry; the 0x00 prefix keeps a leaf from passing for a node."""
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """The hash of an inner node from its two children's hashes."""
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The Merkle tree hash of a whole list of leaf hashes, for audits that start from entries.
-
-    Pairs neighbours level by level and lifts an odd last hash unchanged to the next level:
-    that builds exactly the tree of the largest-power-of-two split, without recursion.
-    """
-    level = list(leaf_hashes)
-    if not level:
-        return EMPTY_ROOT
-    while len(level) > 1:
-        lifted = level[-1:] if len(level) & 1 else []
-        # zip stops at the shorter slice, leaving the odd last hash to ``lifted``.
-        level = [
-            node_hash(left, right) for left, right in zip(level[::2], level[1::2], strict=False)
-        ]
-        level += lifted
-    return level[0]
 
 
 def append(store: NodeStore, size: int, new_leaf_hash: bytes) -> list[Node]:
@@ -101,6 +87,33 @@ def append(store: NodeStore, size: int, new_leaf_hash: bytes) -> list[Node]:
         nodes.append(Node(nodes[-1].level + 1, position, digest))
     store.put(nodes)
     return nodes
+
+
+def edge(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees a tree of ``size`` leaves ends in, largest first: all the stored
+    nodes any number of further appends will read, so a batch can fetch them at once."""
+    _check_size(size)
+    nodes, start = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    return nodes
+
+
+def prefetched(
+    fetch: Callable[[Iterable[tuple[int, int]]], dict[tuple[int, int], bytes]],
+    compute: Callable[[NodeStore], T],
+) -> T:
+    """Run ``compute`` (a root, a proof) with every node it reads fetched in one go.
+
+    Which nodes a root or a proof reads depends only on the sizes and indexes asked for, never
+    on the hashes, so a first run over placeholder hashes lists them, ``fetch`` reads them all at
+    once (one query instead of dozens), and a second run computes the real result.
+    """
+    wanted = _Wanted()
+    compute(wanted)
+    return compute(_Fetched(fetch(wanted.nodes)))
 
 
 def root_at(store: NodeStore, size: int) -> bytes:
@@ -175,68 +188,6 @@ def consistency_proof(store: NodeStore, old_size: int, new_size: int) -> list[by
     return proof
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], expected_root: bytes
-) -> bool:
-    """Whether ``proof`` shows ``leaf`` at ``index`` in the tree ``expected_root`` of ``size``.
-
-    RFC 9162 §2.1.3.2: ``node`` tracks the position on the way up, ``last`` the tree's last
-    position at that level. A proof too long or too short is refused, never truncated.
-    """
-    if not 0 <= index < size:
-        return False
-    node, last = index, size - 1
-    digest = leaf
-    for sibling in proof:
-        if last == 0:
-            return False
-        if node & 1 or node == last:
-            digest = node_hash(sibling, digest)
-            while not node & 1 and node != 0:
-                node, last = node >> 1, last >> 1
-        else:
-            digest = node_hash(digest, sibling)
-        node, last = node >> 1, last >> 1
-    return last == 0 and digest == expected_root
-
-
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """Whether ``proof`` shows the tree ``old_root`` is a prefix of the tree ``new_root``.
-
-    RFC 9162 §2.1.4.2, rebuilding both roots from one path. Equal sizes need equal roots and an
-    empty proof; the empty tree is a prefix of every tree, given its root is the empty hash.
-    """
-    if not 0 <= old_size <= new_size:
-        return False
-    if old_size == new_size:
-        return not proof and old_root == new_root
-    if old_size == 0:
-        return not proof and old_root == EMPTY_ROOT
-    if not proof:
-        return False
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:
-        path.insert(0, old_root)
-    node, last = old_size - 1, new_size - 1
-    while node & 1:
-        node, last = node >> 1, last >> 1
-    old_digest = new_digest = path[0]
-    for sibling in path[1:]:
-        if last == 0:
-            return False
-        if node & 1 or node == last:
-            old_digest = node_hash(sibling, old_digest)
-            new_digest = node_hash(sibling, new_digest)
-            while not node & 1 and node != 0:
-                node, last = node >> 1, last >> 1
-        else:
-            new_digest = node_hash(new_digest, sibling)
-        node, last = node >> 1, last >> 1
-    return last == 0 and old_digest == old_root and new_digest == new_root
-
-
 class MemoryNodeStore:
     """A :class:`NodeStore` in memory: one contiguous byte row per level, counting reads.
 
@@ -277,6 +228,33 @@ class MemoryNodeStore:
             if level == len(self._levels):
                 self._levels.append(bytearray())
             self._levels[level] += digest
+
+
+class _Wanted:
+    """A store that answers every read with a placeholder and remembers what was read."""
+
+    def __init__(self) -> None:
+        self.nodes: set[tuple[int, int]] = set()
+
+    def get(self, level: int, position: int) -> bytes:
+        self.nodes.add((level, position))
+        return EMPTY_ROOT
+
+    def put(self, nodes: Sequence[Node]) -> None:
+        raise TypeError("reads only")
+
+
+class _Fetched:
+    """A read-only store over nodes fetched in advance."""
+
+    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
+        self._nodes = nodes
+
+    def get(self, level: int, position: int) -> bytes:
+        return self._nodes[level, position]
+
+    def put(self, nodes: Sequence[Node]) -> None:
+        raise TypeError("reads only")
 
 
 def _range_hash(store: NodeStore, start: int, count: int) -> bytes:

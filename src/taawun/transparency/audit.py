@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from typing import Any
 
 from django.db import connection, transaction
@@ -10,7 +10,9 @@ from django.db.utils import IntegrityError
 from django.utils import timezone
 
 from taawun.domain.canonical import canonical_bytes, plain
+from taawun.verifier import canonical_json, envelope, envelope_leaf
 
+from . import log
 from .models import AuditEntry, Counter
 from .versioning import forget_version
 
@@ -85,17 +87,22 @@ def record(
 
 
 def write(entries: list[dict[str, Any]]) -> None:
-    """Number ``entries`` in order and store them; each entry's canonical bytes fix every field,
-    so a later change is detectable."""
+    """Number ``entries`` in order, store them, and append them to the transparency log.
+
+    Each entry's canonical bytes fix every field, so a later change is detectable; a fresh
+    random salt per entry keeps its public hash from revealing what it hashes."""
     first = next_numbers("audit", len(entries))
-    rows = []
+    rows, leaves = [], []
     for seq, entry in enumerate(entries, start=first):
-        body = {"seq": seq, **entry}
-        data = canonical_bytes(body)
+        body = plain({"seq": seq, **entry})
+        text = canonical_json(body).decode("utf-8")
+        salt = secrets.token_hex(16)
+        public = envelope(body, text, salt)
+        leaves.append(envelope_leaf(public))
         rows.append(
             AuditEntry(
                 seq=seq,
-                at=body["at"],
+                at=entry["at"],
                 actor_id=body["actor"],
                 action=body["action"],
                 subject_type=body["subject"]["type"],
@@ -103,8 +110,10 @@ def write(entries: list[dict[str, Any]]) -> None:
                 before=body["before"],
                 after=body["after"],
                 policy_version=body["policy_version"],
-                canonical=data.decode("utf-8"),
-                digest=hashlib.sha256(data).hexdigest(),
+                canonical=text,
+                salt=salt,
+                digest=public["content"],
             )
         )
     AuditEntry.objects.bulk_create(rows)
+    log.extend(first - 1, leaves)

@@ -1,4 +1,5 @@
-"""The append-only audit trail and the gap-free counters behind every register number."""
+"""The append-only audit trail, the Merkle log built over it, its signed heads, and the gap-free
+counters behind every register number."""
 
 from __future__ import annotations
 
@@ -26,18 +27,39 @@ class Counter(models.Model):
         return f"{self.name}={self.last}"
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(APPEND_ONLY)
 
     delete.queryset_only = True  # type: ignore[attr-defined]
 
 
-class AuditEntry(models.Model):
-    """One consequential event. ``canonical`` holds the exact bytes later hashed into the
-    transparency log; personal data stays out of it (entries name ids and numbers, not people).
-    Updates and deletes are refused here and by database triggers (deletes by a trigger on
-    PostgreSQL only: SQLite's test flush empties tables with DELETE)."""
+class AppendOnly(models.Model):
+    """A row that is written once and never changed or removed (database triggers agree)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(APPEND_ONLY)
+
+
+class AuditEntry(AppendOnly):
+    """One consequential event, and leaf ``seq - 1`` of the transparency log.
+
+    ``canonical`` holds the entry's exact bytes; personal data stays out of it (entries name ids
+    and numbers, not people), and it is for members' eyes: the public log carries only the
+    entry's envelope, whose ``content`` is ``digest``, the SHA-256 of ``salt`` and these bytes
+    (see :func:`taawun.verifier.envelope`). Updates and deletes are refused here and by database
+    triggers (deletes by a trigger on PostgreSQL only: SQLite's test flush empties tables with
+    DELETE)."""
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
     at = models.DateTimeField(_("at"))
@@ -49,9 +71,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
     canonical = models.TextField(_("canonical form"))
+    salt = models.CharField(_("salt"), max_length=32, default="")
     digest = models.CharField(_("SHA-256"), max_length=64)
-
-    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
@@ -61,10 +82,56 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(APPEND_ONLY)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(APPEND_ONLY)
+class LogNode(AppendOnly):
+    """The hash of a complete subtree of the log: 2**level leaves from leaf position * 2**level
+    (see :mod:`taawun.domain.merkle`). Level 0 holds the leaf hashes."""
+
+    pk = models.CompositePrimaryKey("level", "position")
+    level = models.PositiveSmallIntegerField()
+    position = models.PositiveBigIntegerField()
+    digest = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"({self.level}, {self.position})"
+
+
+class TreeHead(AppendOnly):
+    """A signed checkpoint: the log's size and root as the co-op signed them (``note`` is the
+    signed note, the evidence a witness keeps)."""
+
+    size = models.PositiveBigIntegerField(_("entries"), unique=True)
+    root = models.BinaryField(_("root hash"), max_length=32)
+    note = models.TextField(_("signed checkpoint"))
+    key = models.CharField(_("public key"), max_length=200)
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        ordering = ["-size"]
+        verbose_name = _("signed tree head")
+        verbose_name_plural = _("signed tree heads")
+
+    def __str__(self) -> str:
+        return f"{self.size} @ {self.root.hex()[:12]}"
+
+
+class LogAlarm(AppendOnly):
+    """Evidence that the log disagrees with itself or with a head it signed. Never cleared: the
+    members decide what it means, and the record of it stays."""
+
+    class Kind(models.TextChoices):
+        FORK = "fork", _("A signed head is not part of the log")
+        TAMPERED = "tampered", _("An entry no longer matches its leaf")
+
+    kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
+    detail = models.TextField(_("detail"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("log alarm")
+        verbose_name_plural = _("log alarms")
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.raised_at:%Y-%m-%d %H:%M}"
