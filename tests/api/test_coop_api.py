@@ -7,6 +7,7 @@ from typing import Any
 from django.test import Client
 
 from taawun.coop.models import Coop, PolicyVersion
+from taawun.transparency import signing
 
 from .conftest import Api, iso
 
@@ -79,6 +80,7 @@ def test_the_public_profile_lists_member_classes_with_share_terms(
                 "works": False,
             },
         ],
+        "log_key": str(signing.public_key()),
     }
 
 

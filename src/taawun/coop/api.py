@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from taawun.apikeys.auth import ANYONE, PUBLIC_SECURITY
 from taawun.apikeys.schemas import ERRORS, CurrencyCode, MoneyText, money_text
 from taawun.domain.canonical import canonical_bytes
 from taawun.domain.policy import MemberClass, Policy
+from taawun.transparency import signing
 
 from . import selectors
 from .models import PolicyVersion
@@ -78,6 +79,7 @@ class CoopOut(Schema):
     policy_version: int
     membership: MembershipTermsOut
     member_classes: list[MemberClassOut]
+    log_key: str = Field(description="The verifier key its transparency log's heads are signed by.")
 
 
 class PolicyOut(Schema):
@@ -128,6 +130,7 @@ def coop(request: HttpRequest) -> CoopOut:
             transfers_allowed=rules.transfers_allowed,
         ),
         member_classes=[MemberClassOut.of(policy, c) for c in rules.classes],
+        log_key=str(signing.public_key()),
     )
 
 

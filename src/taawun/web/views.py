@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 
 from taawun.coop.selectors import current_policy, get_coop
 from taawun.members.selectors import current_memberships, membership_of
+from taawun.transparency import signing
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,5 +25,6 @@ def home(request: HttpRequest) -> HttpResponse:
             ],
             "member_count": current_memberships().count(),
             "membership": membership_of(request.user),  # type: ignore[arg-type]
+            "log_key": signing.public_key(),
         },
     )
