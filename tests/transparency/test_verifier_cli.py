@@ -19,7 +19,7 @@ from taawun.transparency import actions, log, signing
 from taawun.transparency.models import AuditEntry, LogNode, TreeHead
 from taawun.verifier import content_hash, root
 
-from .test_log import leaves_of_entries
+from .test_log import empty, leaves_of_entries
 
 LATEST = ("transparency", "0003_merkle_log")
 BEFORE_THE_LOG = ("transparency", "0002_append_only")
@@ -53,11 +53,7 @@ def test_verify_follows_a_live_coop_and_stops_loudly_at_a_fork(
     ]
 
     # Someone with the database replaces the log by one of another past, heads included.
-    with connection.cursor() as cursor:
-        for table in ["transparency_lognode", "transparency_treehead"]:
-            cursor.execute(
-                f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}"
-            )
+    empty("transparency_lognode", "transparency_treehead")
     with transaction.atomic():
         log.extend(0, [b"\x07" * 32 for _ in range(6)])
     code, out, err = run(capsys, "--log", live_server.url, "--key", key, "--state", state)
@@ -110,12 +106,7 @@ def test_the_schedule_signs_when_the_log_grew_and_refuses_when_it_disagrees(coop
     out = StringIO()
     call_command("transparency", "--audit", stdout=out)
     assert out.getvalue() == "audited 6 entries: all match\nsigned head: 6 entries\n"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE transparency_lognode"
-            if connection.vendor == "postgresql"
-            else "DELETE FROM transparency_lognode"
-        )
+    empty("transparency_lognode")
     with transaction.atomic():
         log.extend(0, [b"\x01" * 32] * 6)
     with pytest.raises(CommandError, match="THE LOG DISAGREES WITH ITSELF"):
