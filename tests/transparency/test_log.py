@@ -363,3 +363,15 @@ def test_the_log_page_shows_the_head_the_key_and_how_to_check(
     assert refused.status_code == 400
     assert "This is not a tree head signed by this co-op" in refused.content.decode()
     assert client.post("/log/", {"note": ""}).status_code == 400
+
+
+def test_operators_read_heads_and_alarms_but_change_nothing(coop: object) -> None:
+    head = actions.sign_tree_head()
+    operator = User.objects.create_superuser(email="operator@example.org", password="x" * 20)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(operator)
+    page = client.get(f"/admin/transparency/treehead/{head.pk}/change/").content.decode()
+    assert head.note.split("\n")[2] in page
+    assert client.get("/admin/transparency/logalarm/").status_code == 200
+    assert client.post(f"/admin/transparency/treehead/{head.pk}/delete/").status_code == 403
+    assert TreeHead.objects.get() == head
