@@ -112,6 +112,7 @@ api.add_router("/market/fairness", fairness_router)
 api.add_router("/governance", governance_router)
 api.add_router("/governance/assemblies", "taawun.governance.assemblies.api.router")
 api.add_router("/log", log_router)
+api.add_router("/open-data", "taawun.transparency.opendata.api.router")
 
 
 def error(

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "taawun.market.fairness",
     "taawun.governance",
     "taawun.governance.assemblies",
+    "taawun.transparency.operations",
+    "taawun.transparency.opendata",
 ]
 
 MIDDLEWARE = [

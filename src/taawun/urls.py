@@ -16,5 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("", include("taawun.transparency.urls")),
+    path("operations/", include("taawun.transparency.operations.urls")),
+    path("open-data/", include("taawun.transparency.opendata.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,232 @@
+"""The operations room at a million orders, on PostgreSQL (``make bench-operations``).
+
+Builds a co-op in a fresh database ``bench_ops``: the founder and WORKERS worker members
+through the real actions, SALES sales recorded through the books' action (so the fairness
+audit, the fees and the funds have figures), a few open proposals, CUSTOMERS customer accounts
+and ORDERS orders spread over the last year and the five sectors, written with one
+INSERT … SELECT (the actions would take hours); the orders of the last two days are partly
+still open. Then, as a signed-in member through Django's test client (the whole request:
+middleware, selectors, template), it measures the room's server time (the first request, then
+the median and p95 of REQUESTS more), its SQL queries (and that the count is the same as with
+no orders at all), and the gzip-compressed bytes of the page with its stylesheet and script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "bench_ops"
+TARGETS = {"ms": 200, "queries": 20, "kb": 100}
+STATIC = ("taawun/site.css", "taawun/htmx.min.js")
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(
+        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
+    os.environ.setdefault("TAAWUN_DATA_DIR", str(HERE / "results" / "operations"))
+    sys.path.insert(0, str(HERE))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def found(workers: int, sales: int) -> tuple[object, list[int]]:
+    """The co-op, its worker members, their sales in the books and three open proposals."""
+    from taawun.accounts.actions import create_account
+    from taawun.accounts.models import User
+    from taawun.coop.actions import found_coop
+    from taawun.demo import CLASSES
+    from taawun.domain.money import Money
+    from taawun.domain.policy import founding_policy
+    from taawun.governance import actions as governance
+    from taawun.ledger import actions as ledger
+    from taawun.members import actions as members
+
+    found_coop(
+        name_ar="تعاونية القياس",
+        name_en="Bench Co-op",
+        handle="bench",
+        policy=founding_policy(currency="ILS", classes=CLASSES),
+        founder_email="board@bench.example",
+        founder_name="Board",
+        founder_password=None,
+        founder_class="worker",
+    )
+    board = User.objects.get(email="board@bench.example")
+    memberships = []
+    for n in range(workers):
+        person = create_account(email=f"w{n}@bench.example", full_name=f"W {n}", password=None)
+        application = members.apply_for_membership(actor=person, member_class="worker")
+        memberships.append(members.approve_application(actor=board, application_id=application.pk))
+    for i in range(sales):
+        ledger.record_sale(
+            actor=board,
+            worker_number=memberships[i % workers].number,
+            price=Money(Decimal(20 + i % 60), "ILS"),
+            tip=Money(Decimal(i % 3), "ILS"),
+            method="cash",
+            hours=Decimal(1 + i % 4) / 2,
+        )
+    for title in ("Buy a second van", "Open on Fridays", "Raise the solidarity share"):
+        governance.propose(actor=board, kind="ordinary", title=title)
+    return board, [m.pk for m in memberships]
+
+
+def load_orders(orders: int, customers: int, worker_ids: list[int]) -> float:
+    """CUSTOMERS accounts and ORDERS orders over the last year, with SQL. Returns seconds."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_user (password, is_superuser, email, full_name, is_staff,"
+            " is_active, date_joined) SELECT '!', false, 'c' || g || '@bench.example', 'C ' || g,"
+            " false, true, now() FROM generate_series(1, %s) g",
+            [customers],
+        )
+        cursor.execute("SELECT min(id), max(id) FROM accounts_user WHERE email LIKE 'c%%'")
+        first_customer, last_customer = cursor.fetchone()
+        # Trips are the busiest sector; every part of the price is exact to the minor unit.
+        cursor.execute(
+            """
+            INSERT INTO market_order (sector, status, customer_id, worker_id, title, currency,
+                price, tax, coop_fee, solidarity, worker_share, tip, hours, policy_version,
+                quote, created_at, updated_at)
+            SELECT o.sector,
+                   CASE WHEN o.at > now() - interval '2 days' AND o.g %% 3 = 0 THEN 'requested'
+                        WHEN o.at > now() - interval '2 days' AND o.g %% 3 = 1 THEN 'confirmed'
+                        WHEN o.g %% 10 = 0 THEN 'cancelled' ELSE 'completed' END,
+                   %(first)s + o.g %% (%(last)s - %(first)s + 1),
+                   CASE WHEN o.at > now() - interval '2 days' AND o.g %% 3 = 0 THEN NULL
+                        ELSE (%(workers)s::bigint[])[1 + o.g %% %(n)s] END,
+                   'Order ' || o.g, 'ILS', o.price, 0, round(o.price * 0.10, 2),
+                   round(o.price * 0.02, 2), o.price - round(o.price * 0.10, 2)
+                       - round(o.price * 0.02, 2),
+                   0, (1 + o.g %% 6) * 0.5, 1, '[]', o.at, o.at
+            FROM (
+                SELECT g,
+                       (ARRAY['trip', 'trip', 'trip', 'trip', 'service', 'service',
+                              'product', 'product', 'project', 'work'])
+                           [1 + (g::bigint * 7919) %% 10] AS sector,
+                       now() - random() * interval '365 days' AS at,
+                       (20 + g %% 180)::numeric(12, 2) AS price
+                FROM generate_series(1, %(orders)s) g
+            ) o
+            """,
+            {
+                "first": first_customer,
+                "last": last_customer,
+                "workers": worker_ids,
+                "n": len(worker_ids),
+                "orders": orders,
+            },
+        )
+    with connection.cursor() as cursor:  # outside a transaction: VACUUM cannot run in one
+        cursor.execute("VACUUM ANALYZE market_order")
+    return time.perf_counter() - started
+
+
+def measure(board: object, requests: int) -> dict[str, float]:
+    from django.contrib.staticfiles import finders
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ar")
+    client.force_login(board)  # type: ignore[arg-type]
+    url = reverse("operations:room")
+
+    def timed() -> tuple[float, bytes]:
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.status_code
+        return elapsed, response.content
+
+    first, _page = timed()
+    for _ in range(5):
+        timed()
+    times = sorted(timed()[0] for _ in range(requests))
+    with CaptureQueriesContext(connection) as queries:
+        _elapsed, page = timed()
+    static = b"".join(Path(str(finders.find(name))).read_bytes() for name in STATIC)
+    return {
+        "first": first,
+        "median": statistics.median(times),
+        "p95": times[max(int(len(times) * 0.95) - 1, 0)],
+        "queries": len(queries),
+        "page_kb": len(gzip.compress(page)) / 1024,
+        "static_kb": sum(
+            len(gzip.compress(Path(str(finders.find(name))).read_bytes())) for name in STATIC
+        )
+        / 1024,
+        "raw_kb": (len(page) + len(static)) / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=60)
+    parser.add_argument("--sales", type=int, default=600)
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+
+    recreate_database()
+    setup_django()
+    board, worker_ids = found(args.workers, args.sales)
+    empty = measure(board, 5)
+    seconds = load_orders(args.orders, args.customers, worker_ids)
+    from django.core.cache import cache
+
+    cache.clear()  # the orders were written into weeks that had ended: count them afresh
+    print(f"Loaded {args.orders:,} orders and {args.customers:,} customers in {seconds:.1f} s")
+    full = measure(board, args.requests)
+    total_kb = full["page_kb"] + full["static_kb"]
+    print(f"\nOperations room, {args.orders:,} orders, PostgreSQL, {args.requests} requests")
+    print(f"{'':34}{'measured':>12}{'target':>12}")
+    print(f"{'server time, median (ms)':34}{full['median']:>12.1f}{'< 200':>12}")
+    print(f"{'server time, p95 (ms)':34}{full['p95']:>12.1f}{'< 200':>12}")
+    print(f"{'server time, first request (ms)':34}{full['first']:>12.1f}{'':>12}")
+    print("  (the first counts the ended weeks and keeps them; the others count the live days)")
+    print(f"{'SQL queries':34}{full['queries']:>12.0f}{'< 20':>12}")
+    print(f"{'SQL queries with no orders':34}{empty['queries']:>12.0f}{'the same':>12}")
+    print(f"{'page, gzip (KB)':34}{full['page_kb']:>12.1f}")
+    print(f"{'stylesheet and script, gzip (KB)':34}{full['static_kb']:>12.1f}")
+    print(f"{'transferred in all, gzip (KB)':34}{total_kb:>12.1f}{'< 100':>12}")
+    print(f"{'uncompressed in all (KB)':34}{full['raw_kb']:>12.1f}")
+    failed = (
+        full["p95"] >= TARGETS["ms"]
+        or full["queries"] >= TARGETS["queries"]
+        or full["queries"] != empty["queries"]
+        or total_kb >= TARGETS["kb"]
+    )
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
