@@ -5,12 +5,17 @@ threshold and the complementary suppression at work, and refusals of odd request
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
+from taawun.accounts.models import User
+from taawun.market import actions as market
 from taawun.market.models import Order
+from taawun.transparency.opendata.models import PublishedWeek
 
 from ..web.helpers import html_attrs, text
 from .orders import (  # noqa: F401 - fixtures
@@ -151,3 +156,28 @@ def test_only_reading_is_allowed(coop: object) -> None:
     assert browser().post(CSV).status_code == 405
     assert browser().post(PAGE).status_code == 405
     assert json.loads(browser().post(API).content)["error"] == "method_not_allowed"
+
+
+def test_a_published_week_is_frozen_and_only_new_weeks_are_counted(
+    week_of_trips: list[Order], clock: Clock, trip: Trip, founder: User
+) -> None:
+    """A refund after publication would make two downloads of a week differ by one order:
+    the week stays as first published. The next week is published when it closes, alone."""
+    first = browser().get(CSV).content.decode()
+    market.refund(order=week_of_trips[0], actor=founder, reason="a late refund")
+    cache.clear()
+    assert browser().get(CSV).content.decode() == first
+    assert PublishedWeek.objects.count() == 1
+    clock.advance(days=7)  # the week of the last ride has closed
+    cache.clear()
+    lines = browser().get(CSV).content.decode().splitlines()
+    assert lines[:5] == first.splitlines()
+    assert lines[5:] == [
+        "2030-W10,2030-03-04,ILS,all,all,,true,,,,,",
+        "2030-W10,2030-03-04,ILS,trip,all,,true,,,,,",
+        "2030-W10,2030-03-04,ILS,trip,Al-Manara Square,دوار المنارة,true,,,,,",
+    ]
+    assert list(PublishedWeek.objects.values_list("monday", flat=True)) == [
+        dt.date(2030, 2, 25),
+        dt.date(2030, 3, 4),
+    ]

@@ -7,10 +7,10 @@ small cells suppressed. A trip's area is the named place of the co-op (the board
 one customers pick from) nearest to its pickup; the other sectors carry no place, so their area
 is "all".
 
-Reading every completed order is a full pass over the market's history, so the published cells
-are cached for an hour (``CACHE_SECONDS``) under the last closed week: a new week is published
-as soon as it closes, and a late completion or refund of an order paid in an earlier week shows
-within the hour.
+A week is published once, as soon as it has closed, and frozen (``PublishedWeek``): a late
+completion or refund of an order paid in it does not change its figures, since two differing
+downloads of one week could tell what one order was. So each visit counts only the weeks that
+closed since the last publication, and the frozen ones are cached until the next week closes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import cast
+from decimal import Decimal
+from typing import Any, cast
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from taawun.domain import disclosure, geo
@@ -29,8 +32,12 @@ from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.market.models import Order, Sector, Status
 from taawun.market.trips.models import Place
 
-CACHE_SECONDS = 3600
+from .models import PublishedWeek
+
+CACHE_SECONDS = 7 * 24 * 3600
 CHUNK = 5000
+WEEK = dt.timedelta(weeks=1)
+AMOUNTS = ("total_paid", "median_price", "hours", "earnings_per_hour")
 
 
 @dataclass(frozen=True)
@@ -66,16 +73,18 @@ def _nearest(areas: list[Area], latitude: object, longitude: object) -> str:
     return min(areas, key=lambda area: geo.haversine_km(area.centre, pickup)).name_en
 
 
-def _sales(before: dt.date, areas: list[Area]) -> Iterator[Sale]:
-    """Every completed, paid and unrefunded order paid before ``before``."""
+def _counted() -> QuerySet[Order]:
+    """The orders the open data counts: completed, paid, unrefunded, done by a worker."""
+    return Order.objects.filter(
+        status=Status.COMPLETED, payment__isnull=False, refund__isnull=True, worker__isnull=False
+    )
+
+
+def _sales(since: dt.date, before: dt.date, areas: list[Area]) -> Iterator[Sale]:
+    """Every counted order paid from ``since`` up to, not including, ``before``."""
     rows = (
-        Order.objects.filter(
-            status=Status.COMPLETED,
-            payment__isnull=False,
-            refund__isnull=True,
-            worker__isnull=False,
-            payment__date__lt=before,
-        )
+        _counted()
+        .filter(payment__date__gte=since, payment__date__lt=before)
         .order_by()
         .values_list(
             "payment__date",
@@ -107,13 +116,57 @@ def _sales(before: dt.date, areas: list[Area]) -> Iterator[Sale]:
         )
 
 
-def _published(before: dt.date) -> OpenData:
-    areas = _areas()
-    cells = disclosure.publish(list(_sales(before, areas)))
+def _frozen(cell: Cell) -> dict[str, object]:
+    return {
+        **{name: getattr(cell, name) for name in Cell.__dataclass_fields__},
+        **{name: _text(getattr(cell, name)) for name in AMOUNTS},
+    }
+
+
+def _thawed(stored: dict[str, Any]) -> Cell:
+    amounts = {name: None if stored[name] is None else Decimal(stored[name]) for name in AMOUNTS}
+    return Cell(**{**stored, **amounts})
+
+
+def _publish_closed_weeks(this_monday: dt.date) -> None:
+    """Count and freeze every week that has closed since the last one published."""
+    last = PublishedWeek.objects.order_by("-monday").values_list("monday", flat=True).first()
+    if last is not None:
+        since = last + WEEK
+    else:
+        first_paid = _counted().order_by("payment__date").values_list("payment__date", flat=True)
+        if not (found := first_paid.first()) or found >= this_monday:
+            return
+        since = found - dt.timedelta(days=found.weekday())
+    if since >= this_monday:
+        return
+    by_week: dict[str, list[dict[str, object]]] = {}
+    for cell in disclosure.publish(list(_sales(since, this_monday, _areas()))):
+        by_week.setdefault(cell.week, []).append(_frozen(cell))
+    now = timezone.now()
+    weeks = [since + WEEK * n for n in range((this_monday - since) // WEEK)]
+    try:
+        with transaction.atomic():
+            PublishedWeek.objects.bulk_create(
+                PublishedWeek(
+                    monday=monday,
+                    cells=by_week.get(disclosure.week_of(monday), []),
+                    published_at=now,
+                )
+                for monday in weeks
+            )
+    except IntegrityError:  # another visitor published them a moment ago, from the same orders
+        pass
+
+
+def _published(this_monday: dt.date) -> OpenData:
+    _publish_closed_weeks(this_monday)
+    weeks = list(PublishedWeek.objects.all())
+    cells = [_thawed(cell) for week in weeks for cell in week.cells]
     return OpenData(
-        through=disclosure.week_of(before - dt.timedelta(days=1)) if cells else None,
+        through=disclosure.week_of(weeks[-1].monday) if cells else None,
         cells=cells,
-        areas={area.name_en: area.name_ar for area in areas},
+        areas={area.name_en: area.name_ar for area in _areas()},
     )
 
 
