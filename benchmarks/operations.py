@@ -1,19 +1,28 @@
 """The operations room at a million orders, on PostgreSQL (``make bench-operations``).
 
-Builds a co-op in a fresh database ``bench_ops``: the founder and WORKERS worker members
-through the real actions, SALES sales recorded through the books' action (so the fairness
-audit, the fees and the funds have figures), a few open proposals, CUSTOMERS customer accounts
-and ORDERS orders spread over the last year and the five sectors, written with one
-INSERT … SELECT (the actions would take hours); the orders of the last two days are partly
-still open. Then, as a signed-in member through Django's test client (the whole request:
-middleware, selectors, template), it measures the room's server time (the first request, then
-the median and p95 of REQUESTS more), its SQL queries (and that the count is the same as with
-no orders at all), and the gzip-compressed bytes of the page with its stylesheet and script.
+Builds a co-op with monthly accounting periods in a fresh database (``bench_ops`` unless
+``--database`` names another): the founder and WORKERS worker members through the real
+actions, SALES sales recorded through the books' action, a few open proposals, CUSTOMERS
+customer accounts and ORDERS orders spread over the last year and the five sectors; the orders
+of the last two days are partly still open. Then, as the real actions would leave them, the
+books of the current period: every completed order placed in it paid in cash, each with its
+sale entry and postings (cash, what is owed to the worker, the co-op's fee, the solidarity
+fund: the accounts and amounts of ``ledger.actions.post_sale``, each posting with its account's
+running balance after it), the accounts' balances and the workers' patronage brought up to
+date; and the orders' fulfilment events over the whole year (placed, offered and sometimes
+declined for trips, confirmed, delivered, completed, paid or cancelled: about four per order).
+All of that is written with INSERT … SELECT (the actions would take hours).
+
+Then, as a signed-in member through Django's test client (the whole request: middleware,
+selectors, template), it measures the room's server time (the first request, then the median
+and p95 of REQUESTS more), its SQL queries (and that the count is the same as with no orders
+at all), and the gzip-compressed bytes of the page with its stylesheet and script.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gzip
 import os
 import statistics
@@ -24,23 +33,22 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "bench_ops"
 TARGETS = {"ms": 200, "queries": 20, "kb": 100}
 STATIC = ("taawun/site.css", "taawun/htmx.min.js")
 
 
-def recreate_database() -> None:
+def recreate_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(
         ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
     ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+def setup_django(name: str) -> None:
+    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
     os.environ.setdefault("TAAWUN_DATA_DIR", str(HERE / "results" / "operations"))
     sys.path.insert(0, str(HERE))
@@ -64,11 +72,13 @@ def found(workers: int, sales: int) -> tuple[object, list[int]]:
     from taawun.ledger import actions as ledger
     from taawun.members import actions as members
 
+    policy = founding_policy(currency="ILS", classes=CLASSES)
+    monthly = policy.accounting.model_copy(update={"period": "month"})
     found_coop(
         name_ar="تعاونية القياس",
         name_en="Bench Co-op",
         handle="bench",
-        policy=founding_policy(currency="ILS", classes=CLASSES),
+        policy=policy.model_copy(update={"accounting": monthly}),
         founder_email="board@bench.example",
         founder_name="Board",
         founder_password=None,
@@ -148,6 +158,140 @@ def load_orders(orders: int, customers: int, worker_ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
+PAID = """
+CREATE TEMP TABLE paid AS
+SELECT row_number() OVER (ORDER BY o.created_at, o.id) AS n, o.id AS order_id,
+       o.worker_id AS member_id, owed.id AS owed_account, o.price + o.tip AS paid,
+       o.worker_share + o.tip AS earned, o.coop_fee, o.solidarity, o.hours, o.created_at AS at
+FROM market_order o
+JOIN ledger_account owed ON owed.member_id = o.worker_id AND owed.purpose = 'owed_to_member'
+    AND owed.currency = o.currency
+WHERE o.status = 'completed' AND o.created_at >= %(since)s
+"""
+ENTRIES = """
+INSERT INTO ledger_journalentry (id, number, date, period_id, kind, memo, member_id, hours,
+    idempotency_key, policy_version, recorded_at, recorded_by_id)
+SELECT %(first_id)s + n, %(first_number)s + n - 1, (at AT TIME ZONE %(tz)s)::date, %(period)s,
+       'sale', '', member_id, hours, 'order-payment:' || order_id, 1, at, %(board)s
+FROM paid
+"""
+# The legs of post_sale (no tax under the bench policy), in its order; each posting's balance
+# after it is the account's balance before the load plus the legs up to and including it.
+LEGS = """
+CREATE TEMP TABLE legs AS
+SELECT %(first_posting)s + (n - 1) * 4 + l.leg AS id, %(first_id)s + n AS entry_id,
+       l.account_id, l.amount
+FROM paid, LATERAL (VALUES (1, %(cash)s::bigint, paid), (2, owed_account, -earned),
+                           (3, %(fees)s::bigint, -coop_fee),
+                           (4, %(solidarity)s::bigint, -solidarity)) AS l(leg, account_id, amount)
+"""
+POSTINGS = """
+INSERT INTO ledger_posting (id, entry_id, account_id, amount, currency, balance_after)
+SELECT l.id, l.entry_id, l.account_id, l.amount, a.currency,
+       a.balance + SUM(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.id)
+FROM legs l JOIN ledger_account a ON a.id = l.account_id
+"""
+BALANCES = """
+UPDATE ledger_account a SET balance = a.balance + moved.total
+FROM (SELECT account_id, SUM(amount) AS total FROM legs GROUP BY account_id) moved
+WHERE a.id = moved.account_id
+"""
+PATRONAGE = """
+INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)
+SELECT %(period)s, member_id, SUM(hours), SUM(earned), 'ILS' FROM paid GROUP BY member_id
+ON CONFLICT (period_id, member_id) DO UPDATE
+SET hours = ledger_patronage.hours + excluded.hours,
+    revenue = ledger_patronage.revenue + excluded.revenue
+"""
+# Trips are offered (one in eight declined first and offered again), then confirmed; work
+# done is delivered, completed and, in the current period, paid.
+EVENTS = """
+INSERT INTO market_orderevent (order_id, kind, at, note, data)
+SELECT o.id, e.kind, LEAST(o.created_at + e.after, now()), '', '{}'::jsonb
+FROM market_order o, LATERAL (VALUES
+    ('placed', interval '0', true),
+    ('offered', interval '1 minute', o.sector = 'trip' AND o.status <> 'requested'),
+    ('declined', interval '2 minutes', o.sector = 'trip' AND o.status <> 'requested'
+        AND mod(o.id, 8) = 0),
+    ('offered', interval '3 minutes', o.sector = 'trip' AND o.status <> 'requested'
+        AND mod(o.id, 8) = 0),
+    ('confirmed', interval '5 minutes', o.status IN ('confirmed', 'completed')),
+    ('delivered', o.hours * interval '1 hour', o.status = 'completed'),
+    ('completed', o.hours * interval '1 hour' + interval '1 hour', o.status = 'completed'),
+    ('paid', o.hours * interval '1 hour' + interval '1 hour', o.payment_id IS NOT NULL),
+    ('cancelled', interval '10 minutes', o.status = 'cancelled')
+) AS e(kind, after, happened)
+WHERE e.happened
+"""
+
+
+def load_books(board: object) -> tuple[float, int]:
+    """Every completed order placed in the current period paid, as ``market.actions
+    .take_payment`` would have posted it. Returns seconds and how many were paid."""
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from taawun.ledger.models import Account, Period
+    from taawun.transparency.audit import next_numbers
+
+    started = time.perf_counter()
+    period = Period.objects.containing(timezone.localdate()).get()
+    since = timezone.make_aware(dt.datetime.combine(period.starts_on, dt.time()))
+    accounts = dict(Account.objects.filter(member__isnull=True).values_list("purpose", "pk"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(PAID, {"since": since})
+        cursor.execute("SELECT count(*) FROM paid")
+        (paid,) = cursor.fetchone()
+        cursor.execute("SELECT max(id) FROM ledger_journalentry")
+        (last_entry,) = cursor.fetchone()
+        cursor.execute("SELECT max(id) FROM ledger_posting")
+        (last_posting,) = cursor.fetchone()
+        ids = {
+            "first_id": last_entry,
+            "first_number": next_numbers("journal", paid),
+            "first_posting": last_posting,
+            "tz": settings.TIME_ZONE,
+            "period": period.pk,
+            "board": board.pk,  # type: ignore[attr-defined]
+            "cash": accounts["cash"],
+            "fees": accounts["fees_members"],
+            "solidarity": accounts["solidarity_fund"],
+        }
+        cursor.execute(ENTRIES, ids)
+        cursor.execute(LEGS, ids)
+        cursor.execute(POSTINGS)
+        cursor.execute(BALANCES)
+        cursor.execute(PATRONAGE, ids)
+        cursor.execute(
+            "UPDATE market_order o SET payment_id = %(first_id)s + p.n FROM paid p"
+            " WHERE o.id = p.order_id",
+            ids,
+        )
+        for table in ("ledger_journalentry", "ledger_posting"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
+        cursor.execute("DROP TABLE paid, legs")
+    with connection.cursor() as cursor:
+        for table in ("ledger_journalentry", "ledger_posting", "ledger_account", "market_order"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    return time.perf_counter() - started, paid
+
+
+def load_events() -> tuple[float, int]:
+    """The orders' fulfilment events. Returns seconds and how many."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(EVENTS)
+        events = cursor.rowcount
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE market_orderevent")
+    return time.perf_counter() - started, events
+
+
 def measure(board: object, requests: int) -> dict[str, float]:
     from django.contrib.staticfiles import finders
     from django.db import connection
@@ -194,17 +338,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=60)
     parser.add_argument("--sales", type=int, default=600)
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--database", default="bench_ops")
     args = parser.parse_args()
 
-    recreate_database()
-    setup_django()
+    recreate_database(args.database)
+    setup_django(args.database)
     board, worker_ids = found(args.workers, args.sales)
     empty = measure(board, 5)
     seconds = load_orders(args.orders, args.customers, worker_ids)
+    print(f"Loaded {args.orders:,} orders and {args.customers:,} customers in {seconds:.1f} s")
+    seconds, paid = load_books(board)
+    print(f"Paid the current period's {paid:,} completed orders in the books in {seconds:.1f} s")
+    seconds, events = load_events()
+    print(f"Loaded {events:,} order events in {seconds:.1f} s")
     from django.core.cache import cache
 
     cache.clear()  # the orders were written into weeks that had ended: count them afresh
-    print(f"Loaded {args.orders:,} orders and {args.customers:,} customers in {seconds:.1f} s")
     full = measure(board, args.requests)
     total_kb = full["page_kb"] + full["static_kb"]
     print(f"\nOperations room, {args.orders:,} orders, PostgreSQL, {args.requests} requests")

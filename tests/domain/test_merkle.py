@@ -421,3 +421,13 @@ def test_a_refused_batch_of_nodes_writes_none_of_them() -> None:
     assert root_at(store, 1) == leaf_hash(b"a")
     with pytest.raises(InvalidInput):
         root_at(store, 2)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_a_store_built_at_once_equals_one_built_by_appends(leaves: list[bytes]) -> None:
+    appended = MemoryNodeStore()
+    for size, leaf in enumerate(leaves):
+        append(appended, size, leaf)
+    built = MemoryNodeStore.of_leaves(leaves)
+    for size in range(len(leaves) + 1):
+        assert root_at(built, size) == root_at(appended, size) == root(leaves[:size])

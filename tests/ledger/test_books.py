@@ -9,14 +9,18 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from taawun.accounts.models import User
 from taawun.coop.models import Coop
+from taawun.domain import ledger as books
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed
 from taawun.domain.ledger import CHART
 from taawun.domain.money import Money
 from taawun.ledger import actions as ledger
+from taawun.ledger import selectors
 from taawun.ledger.actions import Leg
 from taawun.ledger.models import (
     Account,
@@ -1050,6 +1054,87 @@ def test_reopening_and_closing_again_allocates_once(
     assert balances() == after_close
     assert Allocation.objects.filter(reversed=False).count() == 2
     assert books_problems() == []
+
+
+def the_long_way(period: Period) -> dict[str, Decimal]:
+    """What the income statement must show: every posting of the period's activity summed."""
+    moved = (
+        selectors._period_activity(period)
+        .filter(account__kind__in=["income", "expense"])
+        .values_list("account__purpose")
+        .annotate(total=Sum("amount"))
+    )
+    return {purpose: total for purpose, total in moved if total}
+
+
+def statement_figures(founder: User, period: Period) -> dict[str, Decimal]:
+    statement = selectors.income_statement(founder, period)
+    return {  # back to signed amounts, debits positive
+        line.spec.purpose: books.natural(line.spec.kind, line.amount.amount)
+        for section in (statement.income, statement.expenses)
+        for line in section.lines
+        if line.amount.amount
+    }
+
+
+def test_the_income_statement_is_every_posting_of_the_period_summed(
+    clock: Clock, founder: User, make_member: MakeMember
+) -> None:
+    """A period's statement counts its own activity only: not the entries of other periods
+    written meanwhile (a late sale for the year before, that year's closing), nor anything
+    after. The only open period, never closed, reads the accounts' balances alone."""
+    one, two = worked_year(founder, make_member)
+    ledger.record_other_income(actor=founder, amount=ils("40.00"), method="cash", memo="grant")
+    clock.advance(days=400)  # into 2031, 2030 still open
+    first = sell(founder, one, "200.00")
+    refunded = sell(founder, two, "80.00", tip="5.00")
+    ledger.record_sale(
+        actor=founder,
+        worker_number=two.number,
+        price=ils("300.00"),
+        tip=ils("0.00"),
+        method="bank",
+        hours=D(3),
+        on=dt.date(2030, 12, 30),  # recorded late, for the year before
+    )
+    ledger.reverse_entry(actor=founder, number=refunded.number, reason="refunded")
+    ledger.record_expense(actor=founder, amount=ils("12.50"), method="cash", memo="tea")
+    close(founder, 2030)
+    last = sell(founder, one, "60.00")
+    clock.advance(days=366)  # into 2032
+    sell(founder, two, "70.00")
+    this_year, year_before = period_of(2031), period_of(2030)
+    strays = JournalEntry.objects.filter(pk__range=(first.pk, last.pk), period=year_before)
+    assert strays.filter(kind=EntryKind.SALE).exists()
+    assert strays.filter(kind=EntryKind.CLOSING).exists()
+
+    assert (
+        statement_figures(founder, this_year)
+        == the_long_way(this_year)
+        == {
+            "fees_members": D("-26.00"),  # 10 % of 200.00 and 60.00; the refunded sale undone
+            "expenses": D("12.50"),
+        }
+    )
+    assert (
+        statement_figures(founder, year_before)
+        == the_long_way(year_before)
+        == {
+            "fees_members": D("-180.00"),
+            "other_income": D("-40.00"),
+            "expenses": D("30.00"),
+        }
+    )
+    reopen(founder, 2030)
+    assert statement_figures(founder, period_of(2030)) == the_long_way(year_before)
+    assert statement_figures(founder, period_of(2032)) == {"fees_members": D("-7.00")}
+
+    close(founder, 2030)
+    close(founder, 2031)
+    with CaptureQueriesContext(connection) as read:  # the only open period: balances alone
+        alone = statement_figures(founder, period_of(2032))
+    assert not any(Posting._meta.db_table in query["sql"] for query in read.captured_queries)
+    assert alone == the_long_way(period_of(2032)) == {"fees_members": D("-7.00")}
 
 
 def test_reopening_is_refused_once_dividends_were_paid(

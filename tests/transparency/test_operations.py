@@ -15,6 +15,7 @@ from django.urls import reverse
 from taawun.accounts.models import User
 from taawun.domain.money import Money
 from taawun.governance import actions as governance
+from taawun.market.fairness import selectors as fairness
 from taawun.market.models import Sector
 from taawun.transparency.operations import selectors
 from taawun.transparency.operations.selectors import SectorNow
@@ -33,7 +34,7 @@ from .orders import (  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db]
 URL = "/operations/"
-QUERIES = 12  # for a member, whatever the number of orders
+QUERIES = 9  # for a member, whatever the number of orders
 
 
 def test_the_room_adds_up_the_orders_earnings_money_and_decisions(
@@ -76,6 +77,9 @@ def test_the_room_adds_up_the_orders_earnings_money_and_decisions(
         Money(Decimal("20.77"), "ILS"),
     )
     assert (figures.gini, figures.p10_over_mean) == (Decimal("0.1531"), Decimal("0.5777"))
+    audit = fairness.audit(founder, room.period)  # type: ignore[arg-type]
+    assert (room.earnings.floor, room.earnings.bars) == (audit.floor, audit.bars)
+    assert figures == audit.figures
     assert [(line.spec.purpose, line.amount) for line in room.fees] == [
         ("fees_members", Money(Decimal("7.08"), "ILS")),  # 3 * 2.36
         ("fees_non_members", Money(Decimal("0.00"), "ILS")),

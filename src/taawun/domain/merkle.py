@@ -199,6 +199,21 @@ class MemoryNodeStore:
         self._levels: list[bytearray] = []
         self.reads = 0
 
+    @classmethod
+    def of_leaves(cls, leaf_hashes: Sequence[bytes]) -> MemoryNodeStore:
+        """The whole tree over ``leaf_hashes`` at once, level by level: an audit rebuilds a log
+        this way many times faster than one checked append per leaf."""
+        store = cls()
+        level = b"".join(leaf_hashes)
+        while level:
+            store._levels.append(bytearray(level))
+            pairs = len(level) // (2 * HASH_SIZE)
+            level = b"".join(
+                node_hash(level[i : i + HASH_SIZE], level[i + HASH_SIZE : i + 2 * HASH_SIZE])
+                for i in range(0, pairs * 2 * HASH_SIZE, 2 * HASH_SIZE)
+            )
+        return store
+
     def get(self, level: int, position: int) -> bytes:
         """The node's hash; counts the read so tests can bound the work a proof does."""
         self.reads += 1

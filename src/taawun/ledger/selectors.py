@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -148,15 +148,42 @@ class IncomeStatement:
 def income_statement(viewer: User | None, period: Period) -> IncomeStatement:
     require_books_reader(viewer)
     currency = _currency()
-    totals = {
+    totals = _moved_in_period(period, currency)
+    income, expenses = _lines(totals, currency, [books.Kind.INCOME, books.Kind.EXPENSE])
+    return IncomeStatement(period, income, expenses)
+
+
+def _moved_in_period(period: Period, currency: str) -> dict[str, Decimal]:
+    """What the period's activity moved in each income and expense account, by purpose.
+
+    Closing a period moves its activity out of the income and expense accounts. So while the
+    period is open, never closed, and the only open period with entries, those accounts'
+    running balances are exactly its activity: one read of the accounts, whatever the number of
+    entries. The condition is checked in the same statement, so the figures and the check see
+    one state of the books. Otherwise the period's postings are summed, leaving closings out."""
+    kinds = [books.Kind.INCOME, books.Kind.EXPENSE]
+    alone = Exists(
+        Period.objects.filter(pk=period.pk, status=Period.Status.OPEN, closings=0)
+    ) & ~Exists(
+        JournalEntry.objects.filter(period__status=Period.Status.OPEN).exclude(period=period.pk)
+    )
+    balances = list(
+        Account.objects.filter(currency=currency, kind__in=kinds)
+        .annotate(alone=alone)
+        .values_list("purpose", "balance", "alone")
+    )
+    if balances and all(only for _purpose, _balance, only in balances):
+        moved: dict[str, Decimal] = defaultdict(Decimal)
+        for purpose, balance, _only in balances:
+            moved[purpose] += balance
+        return moved
+    return {
         row["account__purpose"]: row["total"]
         for row in _period_activity(period)
-        .filter(currency=currency, account__kind__in=[books.Kind.INCOME, books.Kind.EXPENSE])
+        .filter(currency=currency, account__kind__in=kinds)
         .values("account__purpose")
         .annotate(total=Sum("amount"))
     }
-    income, expenses = _lines(totals, currency, [books.Kind.INCOME, books.Kind.EXPENSE])
-    return IncomeStatement(period, income, expenses)
 
 
 @dataclass(frozen=True)

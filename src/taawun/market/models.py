@@ -168,6 +168,10 @@ class OrderEvent(models.Model):
         ordering = ["order", "id"]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
+        indexes = [
+            # The fairness audit counts a period's offers of trips by kind and time.
+            models.Index(fields=["kind", "at"], name="order_event_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Generator
+from contextlib import closing
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from taawun.accounts.models import Role
@@ -29,9 +32,10 @@ from taawun.verifier import (
 )
 
 from . import log, signing
-from .models import AuditEntry, LogAlarm, LogNode, TreeHead
+from .models import AuditEntry, LogAlarm, TreeHead
 
 AUDIT_CHUNK = 5000
+ENTRY_CHANGED = gettext_noop("Entry %(seq)s no longer matches the log. The members are alerted.")
 MAX_NOTE = 2000
 
 
@@ -139,35 +143,59 @@ def check_kept_head(note: str) -> tuple[TreeHead, Checkpoint, list[bytes]]:
     return latest, kept, log.consistency_proof(kept.size, latest.size)
 
 
+def _streamed(sql: str) -> Generator[tuple[Any, ...]]:
+    """The rows of ``sql``, a chunk at a time through a server-side cursor where there is one,
+    so a log of millions is audited without holding it all in memory twice."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(AUDIT_CHUNK):
+            yield from rows
+
+
 def audit_log() -> int:
     """Recompute every leaf from the stored entries, compare it with the stored tree, and check
     the root of every signed head; raise the alarm at the first disagreement. Returns the number
     of entries checked."""
-    rebuilt = merkle.MemoryNodeStore()
-    entries = AuditEntry.objects.order_by("seq").values_list("seq", "canonical", "salt", "digest")
-    stored = LogNode.objects.filter(level=0).order_by("position").values_list("digest", flat=True)
-    stored_leaves = stored.iterator(chunk_size=AUDIT_CHUNK)
-    size = 0
-    for seq, canonical, salt, digest in entries.iterator(chunk_size=AUDIT_CHUNK):
-        public = envelope(json.loads(canonical), canonical, salt)
-        leaf = envelope_leaf(public)
-        kept = next(stored_leaves, None)
-        if seq != size + 1 or public["content"] != digest or kept is None or bytes(kept) != leaf:
-            _alarm(LogAlarm.Kind.TAMPERED, f"entry {seq} does not match leaf {size}", "")
-            raise DomainError(
-                "log_tampered",
-                gettext_noop("Entry %(seq)s no longer matches the log. The members are alerted."),
-                seq=seq,
-            )
-        merkle.append(rebuilt, size, leaf)
-        size += 1
+    entries = AuditEntry._meta.db_table
+    stored = [
+        bytes(digest)
+        for (digest,) in _streamed(
+            f"SELECT digest FROM {log.TABLE} WHERE level = 0 ORDER BY position"  # noqa: S608
+        )
+    ]
+    leaves: list[bytes] = []
+    changed = None
+    query = f"SELECT seq, canonical, salt, digest FROM {entries} ORDER BY seq"  # noqa: S608
+    with transaction.atomic(), closing(_streamed(query)) as rows:  # server-side cursors need one
+        for seq, canonical, salt, digest in rows:
+            size = len(leaves)
+            public = envelope(json.loads(canonical), canonical, salt)
+            leaf = envelope_leaf(public)
+            if (
+                seq != size + 1
+                or public["content"] != digest
+                or size >= len(stored)
+                or (stored[size] != leaf)
+            ):
+                changed = (seq, size)
+                break
+            leaves.append(leaf)
+    if changed is not None:  # raised out here, so that the alarm is kept
+        seq, size = changed
+        raise _tampered(f"entry {seq} does not match leaf {size}", ENTRY_CHANGED, seq=seq)
+    rebuilt = merkle.MemoryNodeStore.of_leaves(leaves)
+    size = len(leaves)
     for head in TreeHead.objects.all():
         if head.size > size or merkle.root_at(rebuilt, head.size) != bytes(head.root):
             raise _forked(f"the entries do not make the root signed for {head.size}", head.note)
     if size and merkle.root_at(rebuilt, size) != log.root_at(size):
-        _alarm(LogAlarm.Kind.TAMPERED, f"the stored tree of {size} entries has a wrong node", "")
-        raise DomainError(
-            "log_tampered",
+        raise _tampered(
+            f"the stored tree of {size} entries has a wrong node",
             gettext_noop("The stored log no longer matches its entries. The members are alerted."),
         )
     return size
+
+
+def _tampered(detail: str, message: str, **params: object) -> DomainError:
+    _alarm(LogAlarm.Kind.TAMPERED, detail, "")
+    return DomainError("log_tampered", message, **params)

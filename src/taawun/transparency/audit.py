@@ -14,6 +14,7 @@ from taawun.verifier import canonical_json, envelope, envelope_leaf
 
 from . import log
 from .models import AuditEntry, Counter
+from .rows import append_rows
 from .versioning import forget_version
 
 _ADVANCE = f"UPDATE {Counter._meta.db_table} SET last = last + %s WHERE name = %s RETURNING last"  # noqa: S608
@@ -86,6 +87,22 @@ def record(
             write([entry])
 
 
+ENTRY_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "before",
+    "after",
+    "policy_version",
+    "canonical",
+    "salt",
+    "digest",
+)
+
+
 def write(entries: list[dict[str, Any]]) -> None:
     """Number ``entries`` in order, store them, and append them to the transparency log.
 
@@ -99,21 +116,22 @@ def write(entries: list[dict[str, Any]]) -> None:
         salt = secrets.token_hex(16)
         public = envelope(body, text, salt)
         leaves.append(envelope_leaf(public))
+        subject = body["subject"]
         rows.append(
-            AuditEntry(
-                seq=seq,
-                at=entry["at"],
-                actor_id=body["actor"],
-                action=body["action"],
-                subject_type=body["subject"]["type"],
-                subject_id=body["subject"]["id"],
-                before=body["before"],
-                after=body["after"],
-                policy_version=body["policy_version"],
-                canonical=text,
-                salt=salt,
-                digest=public["content"],
+            (
+                seq,
+                entry["at"],
+                body["actor"],
+                body["action"],
+                subject["type"],
+                subject["id"],
+                body["before"],
+                body["after"],
+                body["policy_version"],
+                text,
+                salt,
+                public["content"],
             )
         )
-    AuditEntry.objects.bulk_create(rows)
+    append_rows(AuditEntry, ENTRY_COLUMNS, rows)
     log.extend(first - 1, leaves)

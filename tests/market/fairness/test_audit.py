@@ -4,6 +4,7 @@ dispatch or pricing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ def test_a_worker_who_did_not_work_and_the_board_see_no_place(
 
 def test_a_period_without_work_has_no_figures(clock: Clock, founder: User, worked: Worked) -> None:
     worker = worked("100", "4")
-    later = Period.objects.create(starts_on="2031-01-01", ends_on="2031-12-31")
+    later = Period.objects.create(starts_on=dt.date(2031, 1, 1), ends_on=dt.date(2031, 12, 31))
     audit = selectors.audit(worker.user, later)
     assert audit.figures is None
     assert audit.positions == [] and audit.bars == []

@@ -8,17 +8,20 @@ The page takes the same few queries however many workers there are.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import fairness
 from taawun.domain.money import Money, quantum
+from taawun.domain.policy import Policy
 from taawun.ledger.models import Patronage, Period
 from taawun.market.models import Order, OrderEvent, Sector, Status
 
@@ -105,6 +108,17 @@ class DimensionLine:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """The spread of earnings per hour in a period: the audit's headline figures and
+    histogram, and all the operations room shows of it."""
+
+    currency: str
+    floor: Money | None  # None when the policy sets no earnings floor
+    figures: Figures | None  # None when nobody worked in the period
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
 class Audit:
     period: Period
     currency: str
@@ -159,6 +173,29 @@ def _figures(rates: list[Decimal], floor: Money | None, currency: str) -> Figure
     )
 
 
+def _spread(worked: list[Worked], policy: Policy) -> Spread:
+    """The one place the spread is worked out, for the audit and the operations room alike."""
+    currency = policy.currency
+    rule = policy.pricing.earnings_floor
+    floor = Money(rule.hourly, currency) if rule.enabled else None
+    rates = [w.rate for w in worked]
+    bins = fairness.histogram(rates, quantum(currency)) if rates else []
+    return Spread(
+        currency=currency,
+        floor=floor,
+        figures=_figures(rates, floor, currency),
+        bars=[Bar(_money(b.lower, currency), _money(b.upper, currency), b.count) for b in bins],
+    )
+
+
+def earnings_spread(viewer: User, period: Period) -> Spread:
+    """The spread of earnings per hour in ``period`` without the rest of the audit: one query
+    on the period's patronage, however many orders the period holds."""
+    require_auditor(viewer)
+    policy = current_policy().policy
+    return _spread(_worked(period, policy.currency), policy)
+
+
 def _sectors(period: Period, total_hours: Decimal) -> list[SectorWork]:
     """Orders completed and paid in the period (and not refunded), by sector."""
     done = {
@@ -178,15 +215,21 @@ def _sectors(period: Period, total_hours: Decimal) -> list[SectorWork]:
     return lines
 
 
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
 def _trip_offers(period: Period) -> TripOffers:
     """Offers of trips to workers in the period and how many were declined, as the trips sector
-    records them on its orders (none when it does not)."""
+    records them on its orders (none when it does not). The period's days are asked for as a
+    range of times, local midnight to local midnight, so the events' (kind, time) index finds
+    them (``market/migrations/0002_order_event_kind_at.py``)."""
     counts = dict(
         OrderEvent.objects.filter(
             order__sector=Sector.TRIP,
             kind__in=[OrderEvent.Kind.OFFERED, OrderEvent.Kind.DECLINED],
-            at__date__gte=period.starts_on,
-            at__date__lte=period.ends_on,
+            at__gte=_midnight(period.starts_on),
+            at__lt=_midnight(period.ends_on + dt.timedelta(days=1)),
         )
         .values("kind")
         .annotate(n=Count("id"))
@@ -243,20 +286,17 @@ def audit(viewer: User, period: Period) -> Audit:
     require_auditor(viewer)
     policy = current_policy().policy
     currency = policy.currency
-    rule = policy.pricing.earnings_floor
-    floor = Money(rule.hourly, currency) if rule.enabled else None
     worked = _worked(period, currency)
-    rates = [w.rate for w in worked]
+    spread = _spread(worked, policy)
     hours = sum((w.hours for w in worked), Decimal(0)).quantize(HOURS)
     sectors = _sectors(period, hours)
-    bins = fairness.histogram(rates, quantum(currency)) if rates else []
     return Audit(
         period=period,
         currency=currency,
-        floor=floor,
-        figures=_figures(rates, floor, currency),
+        floor=spread.floor,
+        figures=spread.figures,
         positions=[Position(_money(w.rate, currency), w.user == viewer.pk) for w in worked],
-        bars=[Bar(_money(b.lower, currency), _money(b.upper, currency), b.count) for b in bins],
+        bars=spread.bars,
         hours=hours,
         sectors=sectors,
         hours_without_order=max(hours - sum((s.hours for s in sectors), Decimal(0)), Decimal(0)),

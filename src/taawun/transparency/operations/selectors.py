@@ -1,9 +1,10 @@
 """The operations room: how the co-op is doing right now, for its members and the board.
 
 Every figure comes from the selector that already owns it, so the room can never disagree with
-the page it summarises: the earnings spread is the fairness audit of the current period, the
-fees and funds are the books' income statement and fund balances, the pending decisions are
-governance's open proposals.
+the page it summarises: the earnings spread is the fairness audit's own spread of the current
+period (read from the period's patronage, without the rest of the audit, which reads the
+period's orders), the fees and funds are the books' income statement and fund balances (read
+from the accounts' running balances), the pending decisions are governance's open proposals.
 
 The order counts are the room's own, and they are the part that grows with the co-op: a year
 of a busy co-op is a million orders, and counting twelve weeks of them (a quarter of a million)
@@ -85,7 +86,7 @@ class Room:
     sectors: list[SectorNow]
     weeks: list[Week]  # oldest first, the current week last
     period: Period | None  # the books' current period; None before the books have one
-    earnings: fairness.Audit | None
+    earnings: fairness.Spread | None
     fees: list[ledger.ReportLine]  # the co-op's fee income in the period
     funds: list[tuple[books.AccountSpec, Money]]
     decisions: list[Proposal]  # under discussion or voting, closing soonest first
@@ -198,7 +199,7 @@ def room(viewer: User) -> Room:
     fees: list[ledger.ReportLine] = []
     earnings = None
     if period is not None:
-        earnings = fairness.audit(viewer, period)
+        earnings = fairness.earnings_spread(viewer, period)
         income = ledger.income_statement(viewer, period).income
         fees = [line for line in income.lines if line.spec.purpose in FEES]
     return Room(
