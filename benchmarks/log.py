@@ -4,8 +4,7 @@
    batches of 1,000, one transaction each (numbered, salted, enveloped, stored and folded into
    the stored tree). After each batch the very rows it wrote are inserted raw into twin tables,
    one transaction per batch: the entries alone (``executemany``), then the entries with their
-   tree nodes, so every rate comes from the same run and the same rows. The time ``log.extend``
-   takes inside ``write`` is measured on the side.
+   tree nodes, so every rate comes from the same run and the same rows.
 2. A full audit (``audit_log``) of those entries, and where its time goes: a profile of the same
    audit taken when the log held 100,000 entries.
 3. What the log adds to an ordinary action, a trip request: timed with the log as it is and with
@@ -218,14 +217,7 @@ def appends(total: int, actor_id: int, rng: random.Random) -> cProfile.Profile:
         "INSERT INTO bench_raw_node (level, position, digest)"
         " SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])"
     )
-    spent = {"log": 0.0, "raw": 0.0, "raw_tree": 0.0, "extend": 0.0}
-    extend = log.extend
-
-    def timed_extend(size: int, leaf_hashes: list[bytes]) -> None:
-        started = time.perf_counter()
-        extend(size, leaf_hashes)
-        spent["extend"] += time.perf_counter() - started
-
+    spent = {"log": 0.0, "raw": 0.0, "raw_tree": 0.0}
     nodes = 0
     profile = cProfile.Profile()
     started_all = time.perf_counter()
@@ -235,12 +227,8 @@ def appends(total: int, actor_id: int, rng: random.Random) -> cProfile.Profile:
         entries = sale_entries(done + 1, count, actor_id, rng)
         size = log.size()
         started = time.perf_counter()
-        log.extend = timed_extend
-        try:
-            with transaction.atomic():
-                audit.write(entries)
-        finally:
-            log.extend = extend
+        with transaction.atomic():
+            audit.write(entries)
         spent["log"] += time.perf_counter() - started
 
         entry_rows, node_rows = written_rows(cursor, size, count)  # untimed
@@ -274,7 +262,6 @@ def appends(total: int, actor_id: int, rng: random.Random) -> cProfile.Profile:
 
     log_rate, raw_rate = total / spent["log"], total / spent["raw"]
     result("append: audit.write, log path", f"{log_rate:,.0f} /s", ">= 10,000 /s", log_rate >= 1e4)
-    result("  of which in log.extend", f"{spent['extend'] / spent['log']:.0%}")
     result("append: raw INSERTs, entries", f"{raw_rate:,.0f} /s")
     result("append: raw INSERTs, entries + nodes", f"{total / spent['raw_tree']:,.0f} /s")
     result("append: log path vs raw entries", f"{log_rate / raw_rate:.0%}")
@@ -337,7 +324,7 @@ def action_cost(customers: list[Any], per_mode: int) -> None:
                     hashlib.sha256(text.encode()).hexdigest(),
                 )
             )
-        append_rows(AuditEntry, audit.ENTRY_COLUMNS, rows)
+        append_rows((AuditEntry, audit.ENTRY_COLUMNS, rows))
         noted.extend((row[0], row[9]) for row in rows)
 
     def catch_up() -> None:

@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 
 import taawun.verifier
 from taawun.accounts.models import User
+from taawun.domain import merkle
 from taawun.domain.errors import DomainError
 from taawun.members import actions as members
 from taawun.transparency import actions, log, signing
 from taawun.transparency.audit import record
-from taawun.transparency.models import AuditEntry, LogAlarm, LogNode, TreeHead
+from taawun.transparency.models import AuditEntry, Counter, LogAlarm, LogNode, TreeHead
 from taawun.verifier import (
     Checkpoint,
     ForkDetected,
@@ -375,3 +376,17 @@ def test_operators_read_heads_and_alarms_but_change_nothing(coop: object) -> Non
     assert client.get("/admin/transparency/logalarm/").status_code == 200
     assert client.post(f"/admin/transparency/treehead/{head.pk}/delete/").status_code == 403
     assert TreeHead.objects.get() == head
+
+
+def test_the_counter_keeps_the_edge_of_the_tree_it_counts(
+    founder: User, make_account: Callable[..., User]
+) -> None:
+    members.apply_for_membership(actor=make_account(), member_class="worker")
+    size = log.size()
+    packed = bytes(Counter.objects.get(name="audit").edge)
+    edge = log.unpacked(size, packed)
+    assert edge == log.fetch(merkle.edge(size))
+    assert list(edge) == [(2, 0), (1, 2), (0, 6)]  # seven leaves: 4 + 2 + 1
+    # A copy of another tree's edge is never taken for this one's, even of the same shape.
+    assert log.unpacked(size + 4, packed) is None
+    assert log.unpacked(size, b"") is None

@@ -104,14 +104,15 @@ ENTRY_COLUMNS = (
 
 
 def write(entries: list[dict[str, Any]]) -> None:
-    """Number ``entries`` in order, store them, and append them to the transparency log.
+    """Number ``entries`` (as ``record`` makes them) in order, store them, and append them to
+    the transparency log.
 
     Each entry's canonical bytes fix every field, so a later change is detectable; a fresh
     random salt per entry keeps its public hash from revealing what it hashes."""
-    first = next_numbers("audit", len(entries))
+    first, edge = _numbered(len(entries))
     rows, leaves = [], []
     for seq, entry in enumerate(entries, start=first):
-        body = plain({"seq": seq, **entry})
+        body = {"seq": seq, **entry, "at": plain(entry["at"])}  # the rest is plain already
         text = canonical_json(body).decode("utf-8")
         salt = secrets.token_hex(16)
         public = envelope(body, text, salt)
@@ -133,5 +134,18 @@ def write(entries: list[dict[str, Any]]) -> None:
                 public["content"],
             )
         )
-    append_rows(AuditEntry, ENTRY_COLUMNS, rows)
-    log.extend(first - 1, leaves)
+    nodes, packed = log.grown(first - 1, leaves, edge)
+    append_rows((AuditEntry, ENTRY_COLUMNS, rows), nodes, then=(log.STORE_EDGE, [packed]))
+
+
+def _numbered(count: int) -> tuple[int, dict[tuple[int, int], bytes] | None]:
+    """The first of ``count`` new numbers of the trail, and the log's edge before them, from one
+    statement: the counter's row keeps the edge, and its lock, held from here to the commit,
+    keeps both current. At the trail's very first entry there is no row yet, nor any edge."""
+    with connection.cursor() as cursor:
+        cursor.execute(log.ADVANCE, [count])
+        advanced = cursor.fetchone()
+    if advanced is None:
+        return next_numbers("audit", count), None
+    last, packed = advanced
+    return last - count + 1, log.unpacked(last - count, bytes(packed))

@@ -15,7 +15,7 @@ from django.db import connection
 from taawun.domain import merkle
 
 from .models import Counter, LogNode
-from .rows import append_rows
+from .rows import Batch, append_rows
 
 TABLE = LogNode._meta.db_table
 
@@ -38,12 +38,18 @@ def fetch(positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         return {(level, position): bytes(digest) for level, position, digest in cursor}
 
 
-class _Batch:
-    """A node store for one batch of appends: the tree's right edge read up front, the nodes the
-    batch makes kept in memory until they are inserted together."""
+NODE_COLUMNS = ("level", "position", "digest")
+COUNTER = Counter._meta.db_table
+ADVANCE = f"UPDATE {COUNTER} SET last = last + %s WHERE name = 'audit' RETURNING last, edge"  # noqa: S608
+STORE_EDGE = f"UPDATE {COUNTER} SET edge = %s WHERE name = 'audit'"  # noqa: S608
 
-    def __init__(self, size: int) -> None:
-        self.known = fetch(merkle.edge(size))
+
+class _Batch:
+    """A node store for one batch of appends: the tree's right edge known up front, the nodes
+    the batch makes kept in memory until they are inserted together."""
+
+    def __init__(self, edge: dict[tuple[int, int], bytes]) -> None:
+        self.known = edge
         self.made: list[merkle.Node] = []
 
     def get(self, level: int, position: int) -> bytes:
@@ -55,12 +61,42 @@ class _Batch:
         self.made += nodes
 
 
-def extend(size: int, leaf_hashes: Sequence[bytes]) -> None:
-    """Append leaves ``size``, ``size + 1``… to the stored tree: one read, one insert."""
-    batch = _Batch(size)
+def packed_edge(size: int, known: dict[tuple[int, int], bytes]) -> bytes:
+    """The edge of the tree of ``size`` leaves as the counter keeps it: the size, then the
+    hashes, so a copy can never be taken for the edge of another tree."""
+    return size.to_bytes(8, "big") + b"".join(known[node] for node in merkle.edge(size))
+
+
+def unpacked(size: int, packed: bytes) -> dict[tuple[int, int], bytes] | None:
+    """The edge of the tree of ``size`` leaves from the counter's packed copy; None when the
+    copy is of another tree (or none was kept yet), so the caller reads the nodes instead."""
+    positions = merkle.edge(size)
+    hashes = packed[8:]
+    if packed[:8] != size.to_bytes(8, "big") or len(hashes) != merkle.HASH_SIZE * len(positions):
+        return None
+    return {
+        node: hashes[i * merkle.HASH_SIZE : (i + 1) * merkle.HASH_SIZE]
+        for i, node in enumerate(positions)
+    }
+
+
+def grown(
+    size: int, leaf_hashes: Sequence[bytes], edge: dict[tuple[int, int], bytes] | None = None
+) -> tuple[Batch, bytes]:
+    """What appending leaves ``size``, ``size + 1``… adds to the stored tree: its nodes, as
+    rows to insert, and the new tree's edge, packed for the counter. ``edge`` is the tree's
+    edge when the caller has it already."""
+    batch = _Batch(fetch(merkle.edge(size)) if edge is None else edge)
     for offset, leaf in enumerate(leaf_hashes):
         merkle.append(batch, size + offset, leaf)
-    append_rows(LogNode, ("level", "position", "digest"), batch.made)
+    return (LogNode, NODE_COLUMNS, batch.made), packed_edge(size + len(leaf_hashes), batch.known)
+
+
+def extend(size: int, leaf_hashes: Sequence[bytes]) -> None:
+    """Append leaves ``size``, ``size + 1``… to the stored tree: one read, one insert, and the
+    new edge kept with the audit counter."""
+    nodes, packed = grown(size, leaf_hashes)
+    append_rows(nodes, then=(STORE_EDGE, [packed]))
 
 
 def size() -> int:

@@ -22,6 +22,10 @@ class Counter(models.Model):
 
     name = models.CharField(max_length=40, primary_key=True)
     last = models.PositiveBigIntegerField(default=0)
+    # The audit counter only: the size and the hashes of the complete subtrees the log's tree
+    # ends in (``log.packed_edge``), so the statement that numbers new entries also hands over
+    # all the tree needs to take them.
+    edge = models.BinaryField(default=b"", blank=True)
 
     def __str__(self) -> str:
         return f"{self.name}={self.last}"
