@@ -109,6 +109,16 @@ def envelope_leaf(public: dict[str, Any]) -> bytes:
     return leaf_hash(canonical_json(public))
 
 
+def entry_leaves(entries: Sequence[tuple[str, str]]) -> list[tuple[bytes, str]]:
+    """Each entry's leaf and content hash, rebuilt from its canonical text and salt: how a
+    member, or the co-op's own audit, checks the log against the entries themselves."""
+    rebuilt = []
+    for canonical, salt in entries:
+        public = envelope(json.loads(canonical), canonical, salt)
+        rebuilt.append((envelope_leaf(public), public["content"]))
+    return rebuilt
+
+
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """The Merkle tree hash of a whole list of leaf hashes, for audits that start from entries.
 

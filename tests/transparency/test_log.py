@@ -390,3 +390,19 @@ def test_the_counter_keeps_the_edge_of_the_tree_it_counts(
     # A copy of another tree's edge is never taken for this one's, even of the same shape.
     assert log.unpacked(size + 4, packed) is None
     assert log.unpacked(size, b"") is None
+
+
+def test_the_audit_on_every_core_finds_what_the_audit_in_one_finds(
+    coop: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "AUDIT_IN_PARALLEL_FROM", 0)
+    monkeypatch.setattr(actions, "AUDIT_CHUNK", 2)  # three chunks, rebuilt by other processes
+    assert actions.audit_log() == 6
+    entry = AuditEntry.objects.get(seq=5)
+    _tamper(
+        "UPDATE transparency_auditentry SET canonical = %s WHERE seq = 5",
+        [entry.canonical.replace('"seq":5', '"seq":5 ')],
+    )
+    with pytest.raises(DomainError, match="Entry 5 no longer matches the log"):
+        actions.audit_log()
+    assert LogAlarm.objects.get().detail == "entry 5 does not match leaf 4"

@@ -9,9 +9,11 @@ evidence stays even though the operation that found it is refused.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import multiprocessing
+from collections import deque
 from collections.abc import Generator
-from contextlib import closing
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -25,8 +27,7 @@ from taawun.domain.errors import DomainError, InvalidInput, gettext_noop
 from taawun.verifier import (
     Checkpoint,
     VerificationFailed,
-    envelope,
-    envelope_leaf,
+    entry_leaves,
     open_checkpoint,
     parse_key,
 )
@@ -35,6 +36,10 @@ from . import log, signing
 from .models import AuditEntry, LogAlarm, TreeHead
 
 AUDIT_CHUNK = 5000
+AUDIT_IN_PARALLEL_FROM = 50_000
+"""Entries from which an audit rebuilds leaves on every core."""
+AUDIT_IN_FLIGHT = 4
+"""Chunks being rebuilt while the next ones are read."""
 ENTRY_CHANGED = gettext_noop("Entry %(seq)s no longer matches the log. The members are alerted.")
 MAX_NOTE = 2000
 
@@ -143,43 +148,75 @@ def check_kept_head(note: str) -> tuple[TreeHead, Checkpoint, list[bytes]]:
     return latest, kept, log.consistency_proof(kept.size, latest.size)
 
 
-def _streamed(sql: str) -> Generator[tuple[Any, ...]]:
-    """The rows of ``sql``, a chunk at a time through a server-side cursor where there is one,
+def _streamed(sql: str) -> Generator[list[tuple[Any, ...]]]:
+    """The rows of ``sql`` a chunk at a time, through a server-side cursor where there is one,
     so a log of millions is audited without holding it all in memory twice."""
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql)
         while rows := cursor.fetchmany(AUDIT_CHUNK):
-            yield from rows
+            yield rows
+
+
+def _workers(entries: int) -> ProcessPoolExecutor | None:
+    """Processes to rebuild leaves on every core, for a log big enough to be worth starting
+    them (fresh interpreters: they share nothing with this one, database connections least)."""
+    if entries < AUDIT_IN_PARALLEL_FROM:
+        return None
+    return ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
+
+
+def _rebuilt(pool: ProcessPoolExecutor | None, rows: list[tuple[Any, ...]]) -> Future[Any]:
+    entries = [(canonical, salt) for _seq, canonical, salt, _digest in rows]
+    if pool is not None:
+        return pool.submit(entry_leaves, entries)
+    done: Future[Any] = Future()
+    done.set_result(entry_leaves(entries))
+    return done
+
+
+def _first_changed(
+    rows: list[tuple[Any, ...]], rebuilt: Future[Any], stored: list[bytes], leaves: list[bytes]
+) -> tuple[int, int] | None:
+    """Check a chunk's rebuilt leaves against the stored ones, keeping them in ``leaves``; the
+    entry and leaf numbers of the first that disagrees, if one does."""
+    for (seq, _canonical, _salt, digest), (leaf, content) in zip(
+        rows, rebuilt.result(), strict=True
+    ):
+        size = len(leaves)
+        if seq != size + 1 or content != digest or size >= len(stored) or stored[size] != leaf:
+            return seq, size
+        leaves.append(leaf)
+    return None
 
 
 def audit_log() -> int:
     """Recompute every leaf from the stored entries, compare it with the stored tree, and check
     the root of every signed head; raise the alarm at the first disagreement. Returns the number
-    of entries checked."""
-    entries = AuditEntry._meta.db_table
+    of entries checked. A big log's leaves are rebuilt on every core, chunk by chunk, while the
+    next chunks are read."""
     stored = [
         bytes(digest)
-        for (digest,) in _streamed(
-            f"SELECT digest FROM {log.TABLE} WHERE level = 0 ORDER BY position"  # noqa: S608
-        )
+        for rows in _streamed(f"SELECT digest FROM {log.TABLE} WHERE level = 0 ORDER BY position")  # noqa: S608
+        for (digest,) in rows
     ]
     leaves: list[bytes] = []
     changed = None
-    query = f"SELECT seq, canonical, salt, digest FROM {entries} ORDER BY seq"  # noqa: S608
-    with transaction.atomic(), closing(_streamed(query)) as rows:  # server-side cursors need one
-        for seq, canonical, salt, digest in rows:
-            size = len(leaves)
-            public = envelope(json.loads(canonical), canonical, salt)
-            leaf = envelope_leaf(public)
-            if (
-                seq != size + 1
-                or public["content"] != digest
-                or size >= len(stored)
-                or (stored[size] != leaf)
-            ):
-                changed = (seq, size)
-                break
-            leaves.append(leaf)
+    query = f"SELECT seq, canonical, salt, digest FROM {AuditEntry._meta.db_table} ORDER BY seq"  # noqa: S608
+    pool = _workers(len(stored))
+    in_flight: deque[tuple[list[tuple[Any, ...]], Future[Any]]] = deque()
+    with (
+        pool or nullcontext(),
+        transaction.atomic(),  # server-side cursors live in a transaction
+        closing(_streamed(query)) as chunks,
+    ):
+        for rows in chunks:
+            in_flight.append((rows, _rebuilt(pool, rows)))
+            if len(in_flight) > AUDIT_IN_FLIGHT:
+                changed = _first_changed(*in_flight.popleft(), stored, leaves)
+                if changed is not None:
+                    break
+        while changed is None and in_flight:
+            changed = _first_changed(*in_flight.popleft(), stored, leaves)
     if changed is not None:  # raised out here, so that the alarm is kept
         seq, size = changed
         raise _tampered(f"entry {seq} does not match leaf {size}", ENTRY_CHANGED, seq=seq)
