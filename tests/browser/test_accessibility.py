@@ -17,7 +17,15 @@ from ..conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
-    "visitor": ["/", "/members/", "/rules/", "/accounts/login/", "/accounts/signup/"],
+    "visitor": [
+        "/",
+        "/members/",
+        "/rules/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/log/",
+        "/open-data/",
+    ],
     "applicant": ["/members/apply/", "/members/me/", "/accounts/2fa/"],
     "member": [
         "/members/me/",
@@ -28,6 +36,7 @@ PAGES = {
         "/books/me/",
         "/books/journal/",
         "/books/solidarity/",
+        "/operations/",
     ],
     "board": [
         "/members/board/",
