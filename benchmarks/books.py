@@ -15,38 +15,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
+import database
+
 HERE = Path(__file__).resolve().parent
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "taawun_bench_books"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(
-        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
-    os.environ.setdefault("TAAWUN_DATA_DIR", str(HERE / "results" / "data"))
-    sys.path.insert(0, str(HERE))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def found() -> tuple[object, list[int]]:
@@ -315,8 +291,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--postings", type=int, default=1_000_000)
     args = parser.parse_args()
-    recreate_database()
-    setup_django()
+    database.recreate(DB_NAME)
+    database.setup_django(DB_NAME)
     board, workers = found()
     action_rate, raw_rate = postings_per_second(board, workers, args.sales)
     print(f"postings/s, action layer     {action_rate:10.0f}")

@@ -26,15 +26,15 @@ import os
 import pstats
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import database
+
 HERE = Path(__file__).resolve().parent
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "bench_log"
 BATCH = 1000
 PROFILE_AT = 100_000
@@ -55,29 +55,6 @@ def result(what: str, shown: str, target: str = "", met: bool | None = None) -> 
     verdict = "" if met is None else ("ok" if met else "MISSED")
     RESULTS.append((what, shown, target, verdict))
     print(f"  {what:<46} {shown:>16}  {target:<14} {verdict}".rstrip())
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(
-        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
-    os.environ.setdefault("TAAWUN_DATA_DIR", str(HERE / "results" / "data"))
-    sys.path.insert(0, str(HERE))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def raw_cursor() -> Any:
@@ -523,8 +500,8 @@ def main() -> None:
     rng = random.Random(9162)
     started = time.perf_counter()
 
-    recreate_database()
-    setup_django()
+    database.recreate(DB_NAME)
+    database.setup_django(DB_NAME)
     with raw_cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]

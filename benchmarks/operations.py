@@ -24,40 +24,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import os
 import statistics
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
+import database
+
 HERE = Path(__file__).resolve().parent
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 TARGETS = {"ms": 200, "queries": 20, "kb": 100}
 STATIC = ("taawun/site.css", "taawun/htmx.min.js")
-
-
-def recreate_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def setup_django(name: str) -> None:
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
-    os.environ.setdefault("TAAWUN_DATA_DIR", str(HERE / "results" / "operations"))
-    sys.path.insert(0, str(HERE))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def found(workers: int, sales: int) -> tuple[object, list[int]]:
@@ -341,8 +318,8 @@ def main() -> None:
     parser.add_argument("--database", default="bench_ops")
     args = parser.parse_args()
 
-    recreate_database(args.database)
-    setup_django(args.database)
+    database.recreate(args.database)
+    database.setup_django(args.database, "operations")
     board, worker_ids = found(args.workers, args.sales)
     empty = measure(board, 5)
     seconds = load_orders(args.orders, args.customers, worker_ids)

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from taawun.domain.ledger import Kind
 from taawun.members.models import Membership, PaymentMethod, money_field
-from taawun.transparency.models import AppendOnlyError
+from taawun.transparency.models import AppendOnly as AppendOnlyRecord
+from taawun.transparency.models import AppendOnlyError, AppendOnlyQuerySet
 
 BOOKS_APPEND_ONLY = "the books are append-only: correct with a reversing entry"
 
@@ -114,29 +115,19 @@ class EntryKind(models.TextChoices):
     TOP_UP = "top_up", _("earnings floor top-up")
 
 
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(BOOKS_APPEND_ONLY)
-
+class BooksQuerySet(AppendOnlyQuerySet):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError(BOOKS_APPEND_ONLY)
 
-    delete.queryset_only = True  # type: ignore[attr-defined]
 
+class AppendOnly(AppendOnlyRecord):
+    """A record of the books, whose bulk updates are refused here too, before the database."""
 
-class AppendOnly(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+    refusal = BOOKS_APPEND_ONLY
+    objects = BooksQuerySet.as_manager()  # type: ignore[misc]  # a manager of the same rows
 
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(BOOKS_APPEND_ONLY)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(BOOKS_APPEND_ONLY)
 
 
 class JournalEntry(AppendOnly):

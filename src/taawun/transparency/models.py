@@ -33,14 +33,16 @@ class Counter(models.Model):
 
 class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(APPEND_ONLY)
+        raise AppendOnlyError(self.model.refusal)
 
     delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class AppendOnly(models.Model):
-    """A row that is written once and never changed or removed (database triggers agree)."""
+    """A row that is written once and never changed or removed (database triggers agree).
+    ``refusal`` says why, in the words of the record it belongs to."""
 
+    refusal = APPEND_ONLY
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
@@ -48,11 +50,11 @@ class AppendOnly(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise AppendOnlyError(APPEND_ONLY)
+            raise AppendOnlyError(self.refusal)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(APPEND_ONLY)
+        raise AppendOnlyError(self.refusal)
 
 
 class AuditEntry(AppendOnly):
