@@ -17,6 +17,7 @@ from taawun.accounts.models import User
 from taawun.coop.actions import found_coop
 from taawun.coop.models import Coop
 from taawun.domain.policy import Policy, founding_policy
+from taawun.federation.signatures import generate_actor_key, private_key_pem
 from taawun.members import actions as members
 from taawun.members.models import Application, Membership
 
@@ -65,6 +66,17 @@ def log_signing_key(settings: Any) -> str:
     """The log's heads are signed with a key of this test run, never one kept on disk."""
     settings.LOG_SIGNING_KEY = TEST_LOG_KEY
     return TEST_LOG_KEY
+
+
+TEST_FEDERATION_KEY = private_key_pem(generate_actor_key())
+
+
+@pytest.fixture(autouse=True)
+def federation(settings: Any) -> None:
+    """Requests to other co-ops are signed with a key of this test run; deliveries wait for the
+    test to send them (``delivery.deliver_due``), never a background thread."""
+    settings.FEDERATION_PRIVATE_KEY = TEST_FEDERATION_KEY
+    settings.FEDERATION_WORKER = False
 
 
 @pytest.fixture(autouse=True)

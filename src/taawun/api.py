@@ -31,6 +31,7 @@ from taawun.apikeys.idempotency import HEADER as IDEMPOTENCY_HEADER
 from taawun.apikeys.idempotency import MAX_KEY_LENGTH
 from taawun.coop.api import router as coop_router
 from taawun.domain.errors import DomainError
+from taawun.federation.api import router as federation_router
 from taawun.governance.api import router as governance_router
 from taawun.ledger.api import router as books_router
 from taawun.market.api import router as market_router
@@ -101,6 +102,7 @@ api = TaawunAPI(
 api.add_router("/", coop_router)
 api.add_router("/", members_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/federation", federation_router)
 api.add_router("/books", books_router)
 api.add_router("/market", market_router)
 api.add_router("/market/services", services_router)

@@ -58,6 +58,18 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 LOG_SIGNING_KEY = env.str("LOG_SIGNING_KEY", default="")
 # How old the newest signed head may be before a reader of the log gets a fresh one signed.
 LOG_HEAD_MAX_AGE = env.int("LOG_HEAD_MAX_AGE", default=60)
+# Federation with sister co-ops over ActivityPub. The co-op's RSA key (PEM) signs its requests;
+# unset, one is made once and kept in the data directory (several servers must share it).
+FEDERATION_PRIVATE_KEY = env.str("FEDERATION_PRIVATE_KEY", default="")
+# Remote fetches never reach private or loopback addresses; a test of several instances on one
+# machine is the only place to allow loopback.
+FEDERATION_ALLOW_LOOPBACK = env.bool("FEDERATION_ALLOW_LOOPBACK", default=False)
+FEDERATION_SIGNATURE_MAX_AGE = env.int("FEDERATION_SIGNATURE_MAX_AGE", default=300)
+# Delivery retries wait RETRY_SECONDS · 2^attempt (capped at six hours) up to MAX_ATTEMPTS.
+FEDERATION_RETRY_SECONDS = env.int("FEDERATION_RETRY_SECONDS", default=30)
+FEDERATION_MAX_ATTEMPTS = env.int("FEDERATION_MAX_ATTEMPTS", default=12)
+# The web server delivers in a background thread; off, `taawun manage federation --loop` does.
+FEDERATION_WORKER = env.bool("FEDERATION_WORKER", default=True)
 # Production only: the founding page opens with ?token=<FOUNDING_TOKEN>; unset, use `taawun init`.
 FOUNDING_TOKEN = env.str("FOUNDING_TOKEN", default="")
 
@@ -91,6 +103,7 @@ INSTALLED_APPS = [
     "taawun.governance.assemblies",
     "taawun.transparency.operations",
     "taawun.transparency.opendata",
+    "taawun.federation",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,7 @@ urlpatterns = [
     path("", include("taawun.transparency.urls")),
     path("operations/", include("taawun.transparency.operations.urls")),
     path("open-data/", include("taawun.transparency.opendata.urls")),
+    path("", include("taawun.federation.urls")),
+    path("federation/", include("taawun.federation.page_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -148,6 +148,7 @@ def test_the_balance_sheet_after_a_sale(
             ("1000", "cash", "155.00"),
             ("1010", "bank", "0.00"),
             ("1020", "wallet", "0.00"),
+            ("1300", "mutual_credit", "0.00"),
         ),
         "liabilities": section(
             "liability",

@@ -58,6 +58,9 @@ CHART: tuple[AccountSpec, ...] = (
     AccountSpec("cash", "1000", Kind.ASSET, "الصندوق النقدي", "Cash"),
     AccountSpec("bank", "1010", Kind.ASSET, "الحساب المصرفي", "Bank account"),
     AccountSpec("wallet", "1020", Kind.ASSET, "المحفظة الإلكترونية", "Mobile wallet"),
+    AccountSpec(
+        "mutual_credit", "1300", Kind.ASSET, "الائتمان المتبادل", "Mutual credit, sister co-ops"
+    ),
     AccountSpec("owed_to_member", "2000", Kind.LIABILITY, "مستحقات العضو", "Owed to member", True),
     AccountSpec("repayments_due", "2100", Kind.LIABILITY, "أسهم مستحقة السداد", "Shares to repay"),
     AccountSpec("taxes_payable", "2200", Kind.LIABILITY, "ضرائب مستحقة", "Taxes payable"),

@@ -293,6 +293,19 @@ class AccountingRules(Frozen):
     solidarity: SolidarityRules = SolidarityRules()
 
 
+class FederationRules(Frozen):
+    """Working with sister co-ops: passing on work we cannot do, and trading on mutual credit.
+
+    ``credit_limit`` is the most any one sister co-op may owe us; the board opens each line at
+    or below it, so how much credit the co-op extends is always the members' decision."""
+
+    referral_fee_percent: Percent = percent("5")  # asked of a sister co-op we pass work to
+    max_referral_fee_percent: Percent = percent("10")  # the most we pay for work passed to us
+    referral_timeout_hours: int = Field(default=48, ge=1, le=720)
+    transfer_timeout_hours: int = Field(default=72, ge=1, le=720)
+    credit_limit: Decimal = price("1000.00")
+
+
 class Policy(Frozen):
     schema_version: Literal[1] = 1
     currency: str
@@ -303,6 +316,7 @@ class Policy(Frozen):
     pricing: PricingRules = PricingRules()
     dispatch: DispatchRules = DispatchRules()
     accounting: AccountingRules = AccountingRules()
+    federation: FederationRules = FederationRules()
 
     def member_class(self, key: str) -> MemberClass:
         for member_class in self.membership.classes:
@@ -427,6 +441,7 @@ def _validate_prices(policy: Policy) -> None:
         pricing.services.hourly_rate,
         pricing.earnings_floor.hourly,
         *(licence.price for licence in pricing.works.licences),
+        policy.federation.credit_limit,
     ):
         Money(amount, policy.currency)  # refuses sub-minor-unit prices
     keys = [licence.key for licence in pricing.works.licences]

@@ -113,6 +113,7 @@ class EntryKind(models.TextChoices):
     LOSS = "loss", _("loss charged")
     REVERSAL = "reversal", _("reversal")
     TOP_UP = "top_up", _("earnings floor top-up")
+    MUTUAL_CREDIT = "mutual_credit", _("mutual credit with a sister co-op")
 
 
 class BooksQuerySet(AppendOnlyQuerySet):

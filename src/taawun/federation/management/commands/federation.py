@@ -1,0 +1,36 @@
+"""``taawun manage federation [--loop SECONDS]``: deliver what is due to sister co-ops, time
+out unanswered referrals and transfers, and publish changed offers.
+
+The web server does this in a background thread of its own; run this where that thread is off
+(``FEDERATION_WORKER=false``, e.g. several servers behind a proxy with one delivery process)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from taawun.federation import actions, delivery
+
+
+class Command(BaseCommand):
+    help = "Deliver due activities, expire overdue referrals and transfers, publish offers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--loop", type=int, metavar="SECONDS", help="Keep running, once every SECONDS."
+        )
+
+    def handle(self, *args: Any, loop: int | None = None, **_: Any) -> None:
+        if loop is not None and loop < 1:
+            raise CommandError("--loop takes a number of seconds of at least 1.")
+        while True:
+            published = actions.publish_offers()
+            next_due = delivery.run_once()
+            self.stdout.write(
+                f"offers published: {published}; next delivery due: {next_due or 'none'}"
+            )
+            if loop is None:
+                return
+            time.sleep(loop)

@@ -1,0 +1,284 @@
+"""The co-op as other servers see it: WebFinger, NodeInfo, the actor and its collections, the
+objects it publishes, and the inbox that takes signed activities.
+
+Every answer here is public and machine-readable; the members' pages are in ``views``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+import taawun
+from taawun.domain.errors import InvalidInput
+from taawun.web.errors import explain
+
+from . import discovery, inbox, offers, selectors
+from . import vocabulary as vocab
+from .models import Outbound, Peer, Referral
+from .signatures import SignatureRefused, verify_request
+
+MAX_ACTIVITY_BYTES = 1_000_000
+AP_TYPE = "application/activity+json; charset=utf-8"
+REFUSALS = {
+    "unsigned": "The request is not signed.",
+    "malformed": "The request's signature cannot be read.",
+    "bad_digest": "The body does not match its digest.",
+    "stale": "The request's signature is too old or from the future.",
+    "unknown_key": "The key that signed the request is unknown.",
+    "bad_signature": "The signature does not match the request.",
+    "not_covered": "The signature does not cover what it must.",
+    "wrong_actor": "The activity's actor is not the key's owner.",
+}
+
+
+def activity_json(document: Any, status: int = 200) -> HttpResponse:
+    response = JsonResponse(
+        document, status=status, content_type=AP_TYPE, json_dumps_params={"ensure_ascii": False}
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def refused(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+@require_GET
+def webfinger(request: HttpRequest) -> HttpResponse:
+    resource = request.GET.get("resource", "")
+    names = {f"acct:{name}@{vocab.host()}" for name in ("coop", selectors.handle())}
+    if resource not in names and resource != vocab.actor_id():
+        return refused("not_found", gettext("No such account here."), 404)
+    document = {
+        "subject": f"acct:{selectors.handle()}@{vocab.host()}",
+        "aliases": [vocab.actor_id()],
+        "links": [
+            {"rel": "self", "type": "application/activity+json", "href": vocab.actor_id()},
+            {
+                "rel": "http://webfinger.net/rel/profile-page",
+                "type": "text/html",
+                "href": vocab.site() + "/",
+            },
+        ],
+    }
+    response = JsonResponse(document, content_type="application/jrd+json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def nodeinfo_links(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(
+        {
+            "links": [
+                {
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                    "href": vocab.site() + "/nodeinfo/2.1",
+                }
+            ]
+        }
+    )
+
+
+@require_GET
+def nodeinfo(request: HttpRequest) -> HttpResponse:
+    profile = selectors.profile()
+    document = {
+        "version": "2.1",
+        "software": {
+            "name": "taawun",
+            "version": taawun.__version__,
+            "homepage": vocab.site() + "/",
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": True,
+        "usage": {
+            "users": {"total": selectors.member_count()},
+            "localPosts": len(offers.proposals()),
+        },
+        "metadata": {"nodeName": selectors.coop_name(), "taawun": profile},
+    }
+    return JsonResponse(
+        document,
+        content_type='application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"',
+    )
+
+
+@require_GET
+def actor(request: HttpRequest) -> HttpResponse:
+    return activity_json(selectors.actor_document())
+
+
+def _collection(name: str, items: list[Any]) -> HttpResponse:
+    return activity_json(
+        {
+            "@context": vocab.AS_CONTEXT,
+            "id": vocab.url(name),
+            "type": "OrderedCollection",
+            "totalItems": len(items),
+            "orderedItems": items,
+        }
+    )
+
+
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Our offers, each as the Create that announced it."""
+    items = [
+        {
+            "id": proposal["id"] + "#create",
+            "type": "Create",
+            "actor": vocab.actor_id(),
+            "object": proposal,
+        }
+        for proposal in offers.proposals()
+    ]
+    return _collection("outbox", items)
+
+
+@require_GET
+def followers(request: HttpRequest) -> HttpResponse:
+    return _collection(
+        "followers", list(Peer.objects.filter(follows_us=True).values_list("actor_id", flat=True))
+    )
+
+
+@require_GET
+def following(request: HttpRequest) -> HttpResponse:
+    return _collection(
+        "following",
+        list(
+            Peer.objects.filter(following=Peer.Following.ACCEPTED).values_list(
+                "actor_id", flat=True
+            )
+        ),
+    )
+
+
+@require_GET
+def proposal(request: HttpRequest, slug: str) -> HttpResponse:
+    wanted = vocab.url(f"proposals/{slug}")
+    for found in offers.proposals():
+        if found["id"] == wanted:
+            return activity_json({"@context": vocab.CONTEXT, **found})
+    raise Http404
+
+
+@require_GET
+def outbound_activity(request: HttpRequest, activity_id: str) -> HttpResponse:
+    """Our activities, so a server can check one it was told of; offers name no person."""
+    found = Outbound.objects.filter(pk=activity_id).first()
+    if found is None or found.kind not in (
+        "Create",
+        "Update",
+        "Delete",
+        "Follow",
+        "Accept",
+        "Reject",
+        "Undo",
+    ):
+        raise Http404
+    return activity_json(found.payload)
+
+
+@require_GET
+def referral_object(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """That a referral exists, and its state: its contents stay between the two co-ops."""
+    found = Referral.objects.filter(pk=referral_id, direction=Referral.Direction.OUT).first()
+    if found is None:
+        raise Http404
+    return activity_json(
+        {
+            "@context": vocab.CONTEXT,
+            "id": found.commitment_id,
+            "type": "Commitment",
+            "action": vocab.DELIVER,
+            "taawun:status": found.status,
+        }
+    )
+
+
+@require_GET
+def credit(request: HttpRequest) -> HttpResponse:
+    """Our mutual-credit lines, as the network's zero-sum check reads them."""
+    return JsonResponse(
+        {
+            "actor": vocab.actor_id(),
+            "at": vocab.stamp(timezone.now()),
+            "lines": selectors.credit_lines_public(),
+        }
+    )
+
+
+def _verified(request: HttpRequest, body: bytes) -> tuple[int, str]:
+    """(peer pk, actor id) of the key that signed the request, or SignatureRefused."""
+    found: dict[str, tuple[int, str, Any]] = {}
+
+    def public_key_for(key_id: str) -> Any:
+        known = discovery.key_for(key_id)
+        if known is None:
+            return None
+        found[key_id] = known
+        return known[2]
+
+    def check() -> str:
+        return verify_request(
+            method=request.method or "POST",
+            url=vocab.site() + request.get_full_path(),
+            headers=request.headers,
+            body=body,
+            public_key_for=public_key_for,
+            now=timezone.now(),
+            max_age=settings.FEDERATION_SIGNATURE_MAX_AGE,
+        )
+
+    try:
+        key_id = check()
+    except SignatureRefused as refusal:
+        if refusal.code != "bad_signature" or not found:
+            raise
+        (key_id,) = found
+        if discovery.refresh_key(key_id) is None:
+            raise
+        found.clear()
+        key_id = check()
+    peer_pk, actor_id, _ = found[key_id]
+    return peer_pk, actor_id
+
+
+@csrf_exempt
+@require_POST
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    if int(request.headers.get("Content-Length") or 0) > MAX_ACTIVITY_BYTES:
+        return refused("too_large", gettext("The activity is too large."), 413)
+    body = request.body
+    try:
+        peer_pk, actor_id = _verified(request, body)
+    except SignatureRefused as refusal:
+        return refused(
+            f"signature_{refusal.code}",
+            gettext(REFUSALS.get(refusal.code, REFUSALS["malformed"])),
+            401,
+        )
+    try:
+        activity = json.loads(body)
+    except ValueError:
+        return refused("bad_json", gettext("The body is not JSON."), 400)
+    if not isinstance(activity, dict):
+        return refused("bad_json", gettext("The body is not a JSON object."), 400)
+    try:
+        if vocab.ref(activity.get("actor")) != actor_id:
+            return refused("signature_wrong_actor", gettext(REFUSALS["wrong_actor"]), 401)
+        peer = Peer.objects.get(pk=peer_pk)
+        new, outcome = inbox.receive(peer, activity)
+    except InvalidInput as error:
+        return refused(error.code, explain(error), 400)
+    return JsonResponse({"outcome": outcome, "new": new}, status=202)
