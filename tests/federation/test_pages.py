@@ -21,7 +21,6 @@ from django.utils import timezone, translation
 
 from taawun.accounts.models import User
 from taawun.domain import mutual_credit
-from taawun.domain.geo import point
 from taawun.federation import actions
 from taawun.federation.models import (
     CreditLine,
@@ -32,9 +31,9 @@ from taawun.federation.models import (
     Referral,
     RemoteOffer,
 )
-from taawun.market.models import Order
-from taawun.market.trips.actions import request_trip
 from tests.web import helpers
+
+from .conftest import incoming_referral, make_peer, trip_order
 
 pytestmark = [pytest.mark.django_db]
 
@@ -61,75 +60,9 @@ def browser(user: User | None = None, language: str = "en", **options: Any) -> C
     return client
 
 
-def make_peer(name: str, host: str, **fields: Any) -> Peer:
-    """A sister co-op as discovery stores it after reading its actor document."""
-    actor = f"https://{host}/ap/actor"
-    defaults: dict[str, Any] = {
-        "handle": f"{host.split('.')[0]}@{host}",
-        "name": name,
-        "inbox": f"https://{host}/ap/inbox",
-        "key_id": f"{actor}#main-key",
-        "public_key_pem": "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n",
-        "profile": {"sectors": ["service", "trip"], "area": "Bethlehem"},
-        "taawun": True,
-        "following": Peer.Following.ACCEPTED,
-        "follows_us": True,
-        "fetched_at": timezone.now(),
-    }
-    return Peer.objects.create(actor_id=actor, **{**defaults, **fields})
-
-
-@pytest.fixture
-def makers(coop: object) -> Peer:
-    return make_peer("Bethlehem Makers", "makers.example")
-
-
 @pytest.fixture
 def member(make_member: Callable[..., Any]) -> User:
     return make_member(name="Huda Member").user
-
-
-@pytest.fixture
-def customer(make_account: Callable[..., User]) -> User:
-    return make_account(name="Lina Customer", email="lina@example.org")
-
-
-def trip_order(customer: User) -> Order:
-    """An order still waiting for a worker, unpaid: one we may pass on."""
-    return request_trip(
-        actor=customer,
-        kind="ride",
-        pickup=point("31.9038", "35.2034"),
-        dropoff=point("31.9590", "35.1820"),
-        pickup_label="Al-Manara Square",
-        dropoff_label="Birzeit University",
-        method="cash",
-    )
-
-
-def incoming_referral(peer: Peer, **fields: Any) -> Referral:
-    """Work a sister co-op offered us, as the inbox stores it."""
-    now = timezone.now()
-    values: dict[str, Any] = {
-        "direction": Referral.Direction.IN,
-        "peer": peer,
-        "status": Referral.Status.OFFERED,
-        "commitment_id": f"{peer.actor_id.rsplit('/', 1)[0]}/referrals/{uuid.uuid4()}",
-        "offer_id": f"{peer.actor_id.rsplit('/', 1)[0]}/activities/{uuid.uuid4()}",
-        "sector": "service",
-        "title": "Fix a kitchen tap",
-        "area": "Bethlehem",
-        "estimate": Decimal("80.00"),
-        "currency": "ILS",
-        "fee_percent": Decimal("5.00"),
-        "contact_name": "Maha Customer",
-        "contact": "maha@example.org",
-        "created_at": now,
-        "expires_at": now + dt.timedelta(hours=48),
-        "charged": Decimal(0),
-        "fee": Decimal(0),
-    }
-    return Referral.objects.create(**{**values, **fields})
 
 
 # --- Who may see -------------------------------------------------------------------------------
@@ -190,12 +123,12 @@ def test_the_list_of_sister_coops_in_english_and_arabic(founder: User, makers: P
     english = text(browser(founder).get(PEERS))
     assert (
         "Bethlehem Makers makers@makers.example scheduled service · trip Bethlehem "
-        "We follow them followed They follow us yes "
-        "Balance -20.00 ILS They may owe us up to 200.00 ILS We may owe them up to 150.00 ILS"
+        "We follow them: followed They follow us: yes "
+        "Balance: -20.00 ILS They may owe us up to: 200.00 ILS We may owe them up to: 150.00 ILS"
     ) in english
     assert (
         "Gaza Weavers weavers@weavers.example creative work Gaza "
-        "We follow them follow requested They follow us no No credit line"
+        "We follow them: follow requested They follow us: no No credit line"
     ) in english
     assert "Messages waiting to be delivered to other co-ops: 1" in english  # the new limit
 
@@ -405,7 +338,7 @@ def test_the_board_answers_work_passed_to_us_and_reports_it_delivered(
     refused = board.post(refuse_url, {f"refuse-{roof.pk}-reason": "No painters free."})
     assert refused.status_code == 302
     roof.refresh_from_db()
-    assert (roof.status, roof.reason) == (Referral.Status.REJECTED, "No painters free.")
+    assert (roof.status, roof.answer) == (Referral.Status.REJECTED, "No painters free.")
 
     assert board.post(reverse("federation_pages:accept", args=[taps.pk])).status_code == 302
     taps.refresh_from_db()
@@ -429,7 +362,7 @@ def test_the_board_answers_work_passed_to_us_and_reports_it_delivered(
 
     english = text(board.get(REFERRALS))
     assert "Delivery reported to Bethlehem Makers; its referral fee is 5.00 ILS." in english
-    assert "Estimate 80.00 ILS Referral fee 5.00% Charged 100.00 ILS Fee 5.00 ILS" in english
+    assert "Estimate: 80.00 ILS Referral fee: 5.00% Charged: 100.00 ILS Fee: 5.00 ILS" in english
     arabic = browser(member, "ar").get(REFERRALS)
     assert arabic.status_code == 200
     assert "Fix a kitchen tap" in text(arabic) and "100.00 ILS" in text(arabic)
@@ -474,8 +407,8 @@ def test_the_credit_page_in_english_and_arabic(
         "The bar runs from what we may owe them (100.00 ILS) to what they may owe us (300.00 ILS)."
     ) in shown
     assert (
-        "makers-7 Bethlehem Makers they pay us 40.00 ILS goods or services Soap for the office "
-        "completed"
+        f"makers-7 Chain head after it: {line.head[:12]}… Bethlehem Makers they pay us 40.00 ILS "
+        "goods or services Soap for the office completed"
     ) in shown
     content = english.content.decode()
     assert content.count('<svg class="chart"') == 1

@@ -241,10 +241,19 @@ def answer_consent(
     """The customer agrees to have the order passed on (and which contact goes with it), or
     not. On consent the offer goes to the sister co-op, which has the Policy's hours to answer."""
     referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
-    if referral is None or referral.order is None or referral.order.customer_id != actor.pk:
+    order = referral.order if referral is not None else None
+    if referral is None or order is None or order.customer_id != actor.pk:
         raise NotFound("no_such_referral", gettext_noop("There is no such referral."))
     if referral.status != Referral.Status.AWAITING_CONSENT:
         raise DomainError("referral_answered", gettext_noop("This was answered already."))
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if consent and (order.status != Status.REQUESTED or order.payment_id is not None):
+        raise DomainError(
+            "not_referable",
+            gettext_noop(
+                "Only an order still waiting for a worker, and not paid, can be passed on."
+            ),
+        )
     now = timezone.now()
     if not consent:
         referral.status = Referral.Status.DECLINED_BY_CUSTOMER
@@ -296,7 +305,7 @@ def answer_referral(
     if referral.expires_at and referral.expires_at <= timezone.now():
         raise DomainError("referral_expired", gettext_noop("The time to answer has passed."))
     referral.answered_at = timezone.now()
-    referral.reason = reason.strip()[:300]
+    referral.answer = reason.strip()[:300]
     if accept:
         agreement = {
             "id": vocab.url(f"agreements/{referral.id}"),
@@ -307,9 +316,9 @@ def answer_referral(
         send("Accept", referral.offer_id, [referral.peer], result=agreement)
         referral.status = Referral.Status.ACCEPTED
     else:
-        send("Reject", referral.offer_id, [referral.peer], summary=referral.reason)
+        send("Reject", referral.offer_id, [referral.peer], summary=referral.answer)
         referral.status = Referral.Status.REJECTED
-    referral.save(update_fields=["status", "answered_at", "reason"])
+    referral.save(update_fields=["status", "answered_at", "answer"])
     _audit(actor, "referral_" + referral.status, "referral", referral.id)
     return referral
 
@@ -359,16 +368,27 @@ def report_delivered(*, actor: User, referral_id: uuid.UUID, charged: Decimal) -
     send("Create", event, [referral.peer])
     _audit(actor, "referral_delivered", "referral", referral.id, charged=charged, fee=fee)
     if fee > 0:
-        _propose_transfer(
-            actor=actor,
-            peer=referral.peer,
-            transfer_id=f"referral-{referral.id}",
-            amount=fee,
-            purpose=CreditTransfer.Purpose.REFERRAL_FEE,
-            memo=referral.title[:MAX_MEMO],
-            referral=referral,
-        )
+        _pay_fee(actor, referral)
     return referral
+
+
+def _pay_fee(actor: User, referral: Referral) -> None:
+    """Propose the referral fee on our credit line. Without a line, or beyond the credit the
+    other co-op gives us, the delivery still stands: the fee is on the referral, for the board
+    to settle another way."""
+    try:
+        with transaction.atomic():
+            _propose_transfer(
+                actor=actor,
+                peer=referral.peer,
+                transfer_id=f"referral-{referral.id}",
+                amount=referral.fee,
+                purpose=CreditTransfer.Purpose.REFERRAL_FEE,
+                memo=referral.title[:MAX_MEMO],
+                referral=referral,
+            )
+    except DomainError as refusal:
+        _audit(actor, "referral_fee_unpaid", "referral", referral.id, reason=refusal.code)
 
 
 # --- Mutual credit -----------------------------------------------------------------------------
@@ -489,6 +509,7 @@ def _propose_transfer(
         raise InvalidInput("amount_not_positive", gettext_noop("The amount must be positive."))
     line = _line(peer, currency)
     pending = _pending(line, we_pay=True)
+    # A limit of 0 is one they have not told us yet; they check their own limit either way.
     if line.their_limit and -(line.balance - pending - amount) > line.their_limit:
         raise DomainError(
             "credit_limit_exceeded",
@@ -715,10 +736,17 @@ def reverse_transfer(*, actor: User, transfer_pk: int, reason: str) -> CreditTra
             "not_reversible",
             gettext_noop("Only a completed transfer paid to us can be given back."),
         )
+    tries = original.reversals.all()
+    if tries.exclude(
+        state__in=[CreditTransfer.State.REJECTED, CreditTransfer.State.EXPIRED]
+    ).exists():
+        raise DomainError(
+            "already_reversed", gettext_noop("This transfer is already being given back.")
+        )
     transfer, _created = _propose_transfer(
         actor=actor,
         peer=original.peer,
-        transfer_id=f"reversal-{original.transfer_id}"[:MAX_TRANSFER_ID],
+        transfer_id=f"reversal-{tries.count() + 1}-{original.transfer_id}"[:MAX_TRANSFER_ID],
         amount=original.amount,
         purpose=original.purpose,
         memo=reason,

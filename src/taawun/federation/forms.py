@@ -21,7 +21,7 @@ LTR = {"dir": "ltr", "spellcheck": "false", "autocomplete": "off"}
 class FollowForm(forms.Form):
     address = forms.CharField(
         label=_("The co-op's address"),
-        help_text=_("Like name@example.org, or the address of its page (https://…)."),
+        help_text=_("For example name@example.org, or https://example.org/actor."),
         max_length=500,
         widget=forms.TextInput(attrs={**LTR, "inputmode": "url"}),
     )
@@ -87,7 +87,9 @@ class TransferForm(forms.Form):
     peer = forms.ModelChoiceField(queryset=Peer.objects.none(), label=_("Sister co-op"))
     transfer_id = forms.CharField(max_length=MAX_TRANSFER_ID, widget=forms.HiddenInput)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=18, decimal_places=3)
-    purpose = forms.ChoiceField(label=_("For"), choices=CreditTransfer.Purpose.choices)
+    purpose = forms.ChoiceField(
+        label=_("For"), choices=[("", "---------"), *CreditTransfer.Purpose.choices]
+    )
     memo = forms.CharField(label=_("Memo"), max_length=MAX_MEMO, required=False)
 
     def __init__(self, data: Any = None, *, peers: QuerySet[Peer], **kwargs: Any) -> None:

@@ -113,13 +113,15 @@ def _answer(peer: Peer, activity: dict[str, Any], accepted: bool) -> str:
     if answered.kind != "Offer":
         return "ignored"
     if action == vocab.DELIVER:
-        return _referral_answered(peer, answered, accepted)
+        return _referral_answered(peer, answered, accepted, activity)
     if action == vocab.TRANSFER:
         return _transfer_answered(peer, answered, accepted, activity)
     return "ignored"
 
 
-def _referral_answered(peer: Peer, answered: Outbound, accepted: bool) -> str:
+def _referral_answered(
+    peer: Peer, answered: Outbound, accepted: bool, activity: dict[str, Any]
+) -> str:
     referral = (
         Referral.objects.select_for_update(of=("self",))
         .select_related("order", "peer")
@@ -130,7 +132,8 @@ def _referral_answered(peer: Peer, answered: Outbound, accepted: bool) -> str:
         return "ignored"  # answered after it expired: the timeout already counted as a no
     referral.status = Referral.Status.ACCEPTED if accepted else Referral.Status.REJECTED
     referral.answered_at = timezone.now()
-    referral.save(update_fields=["status", "answered_at"])
+    referral.answer = vocab.text(activity.get("summary"), 300, field="summary")
+    referral.save(update_fields=["status", "answered_at", "answer"])
     record(
         actor_id=None,
         action=f"federation.referral_{referral.status}",

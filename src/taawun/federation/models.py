@@ -176,7 +176,8 @@ class Referral(models.Model):
     fee_percent = models.DecimalField(_("referral fee %"), max_digits=5, decimal_places=2)
     contact_name = models.CharField(_("customer's name"), max_length=120, blank=True)
     contact = models.CharField(_("customer's contact"), max_length=200, blank=True)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)  # the sender's
+    answer = models.CharField(_("answer"), max_length=300, blank=True)  # the receiver's
     created_at = models.DateTimeField(_("made at"))
     expires_at = models.DateTimeField(_("answer due by"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)

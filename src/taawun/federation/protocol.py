@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 import taawun
-from taawun.domain.errors import InvalidInput
+from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.web.errors import explain
 
 from . import discovery, inbox, offers, selectors
@@ -27,14 +27,14 @@ from .signatures import SignatureRefused, verify_request
 MAX_ACTIVITY_BYTES = 1_000_000
 AP_TYPE = "application/activity+json; charset=utf-8"
 REFUSALS = {
-    "unsigned": "The request is not signed.",
-    "malformed": "The request's signature cannot be read.",
-    "bad_digest": "The body does not match its digest.",
-    "stale": "The request's signature is too old or from the future.",
-    "unknown_key": "The key that signed the request is unknown.",
-    "bad_signature": "The signature does not match the request.",
-    "not_covered": "The signature does not cover what it must.",
-    "wrong_actor": "The activity's actor is not the key's owner.",
+    "unsigned": gettext_noop("The request is not signed."),
+    "malformed": gettext_noop("The request's signature cannot be read."),
+    "bad_digest": gettext_noop("The body does not match its digest."),
+    "stale": gettext_noop("The request's signature is too old or from the future."),
+    "unknown_key": gettext_noop("The key that signed the request is unknown."),
+    "bad_signature": gettext_noop("The signature does not match the request."),
+    "not_covered": gettext_noop("The signature does not cover what it must."),
+    "wrong_actor": gettext_noop("The activity's actor is not the key's owner."),
 }
 
 

@@ -31,7 +31,7 @@ from taawun.domain.money import quantum
 from taawun.market.models import Order, Sector, Status
 from taawun.members.templatetags.membership import money
 from taawun.web.errors import refusals
-from taawun.web.flow import person, run_action
+from taawun.web.flow import board_desk, person, run_action
 
 from . import actions, selectors
 from . import vocabulary as vocab
@@ -56,11 +56,6 @@ TONES = {
 }
 TRANSFERS_PER_PAGE = 50
 LIVE_REFERRAL = [Referral.Status.AWAITING_CONSENT, Referral.Status.OFFERED]
-LIVE_TRANSFER = [
-    CreditTransfer.State.PROPOSED,
-    CreditTransfer.State.ACCEPTED,
-    CreditTransfer.State.COMPLETED,
-]
 
 
 def _page(
@@ -108,7 +103,10 @@ def _peers_page(
         line_form = None
         if board and peer.taawun:
             line_form = (line_forms or {}).get(peer.pk) or CreditLineForm(
-                prefix=f"line{peer.pk}", initial={"limit": line.our_limit if line else None}
+                prefix=f"line{peer.pk}",
+                initial={
+                    "limit": line.our_limit.quantize(quantum(line.currency)) if line else None
+                },
             )
         rows.append(
             PeerRow(
@@ -135,9 +133,8 @@ def peers(request: HttpRequest) -> HttpResponse:
     return _peers_page(request)
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(request.POST)
     if not form.is_valid():
@@ -154,18 +151,16 @@ def follow(request: HttpRequest) -> HttpResponse:
     return redirect("federation_pages:peers")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def unfollow(request: HttpRequest, peer_id: int) -> HttpResponse:
     peer = actions.unfollow(actor=person(request), peer_id=peer_id)
     messages.success(request, _("We no longer follow %(co_op)s.") % {"co_op": peer})
     return redirect("federation_pages:peers")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def credit_line(request: HttpRequest, peer_id: int) -> HttpResponse:
     form = CreditLineForm(request.POST, prefix=f"line{peer_id}")
     line = None
@@ -209,9 +204,8 @@ def offers(request: HttpRequest) -> HttpResponse:
     return _page(request, "offers.html", context, 200 if valid or not form.is_bound else 400)
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def publish(request: HttpRequest) -> HttpResponse:
     if actions.publish_offers(actor=person(request)):
         messages.success(request, _("Our offers were sent to the co-ops that follow us."))
@@ -294,12 +288,10 @@ def referrals(request: HttpRequest) -> HttpResponse:
     return _referrals_page(request)
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def pass_on(request: HttpRequest) -> HttpResponse:
     viewer = person(request)
-    selectors.require_member(viewer)
     form = PassOnForm(
         request.POST, orders=_referable_orders(), peers=Peer.objects.filter(taawun=True)
     )
@@ -323,9 +315,8 @@ def pass_on(request: HttpRequest) -> HttpResponse:
     return redirect("federation_pages:referrals")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def accept(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     referral = actions.answer_referral(actor=person(request), referral_id=referral_id, accept=True)
     messages.success(
@@ -334,9 +325,8 @@ def accept(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     return redirect("federation_pages:referrals")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def refuse(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     prefix = f"refuse-{referral_id}"
     form = RefuseForm(request.POST, prefix=prefix)
@@ -356,9 +346,8 @@ def refuse(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     return redirect("federation_pages:referrals")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def delivered(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     prefix = f"delivered-{referral_id}"
     form = DeliveredForm(request.POST, prefix=prefix)
@@ -590,9 +579,8 @@ def credit(request: HttpRequest) -> HttpResponse:
     return _credit_page(request)
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def propose_transfer(request: HttpRequest) -> HttpResponse:
     viewer = person(request)
     form = TransferForm(
@@ -628,9 +616,8 @@ def propose_transfer(request: HttpRequest) -> HttpResponse:
     return redirect("federation_pages:credit")
 
 
-@login_required
+@board_desk
 @require_POST
-@refusals
 def reverse_transfer(request: HttpRequest, transfer_pk: int) -> HttpResponse:
     form = ReverseForm(request.POST, prefix=f"reverse{transfer_pk}")
     transfer, status = None, 400

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from taawun.accounts.models import Role
 from taawun.accounts.selectors import has_role
+from taawun.federation.selectors import consents_waiting
 from taawun.web.errors import refusals
 from taawun.web.flow import person, posted, run_action
 
@@ -94,6 +95,7 @@ def order(request: HttpRequest, order_id: int) -> HttpResponse:
             "is_customer": is_customer,
             "is_worker": found.worker is not None and found.worker.user_id == viewer.pk,
             "is_board": has_role(viewer, Role.BOARD),
+            "consents": consents_waiting(viewer).filter(order=found) if is_customer else [],
             "panel": _panel(found.sector),
         },
         status=400 if form.errors else 200,
