@@ -6,6 +6,7 @@ and a PEM parse costs more than the check. A key that no longer verifies is fetc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -23,6 +24,7 @@ from .signatures import PublicKey, SignatureRefused, load_public_key_pem
 ACCOUNT = re.compile(
     r"^@?(?P<user>[A-Za-z0-9_.~-]{1,64})@(?P<host>[A-Za-z0-9.-]{1,253}(:\d{1,5})?)$"
 )
+REFRESH_AFTER = dt.timedelta(minutes=1)
 _keys: dict[str, tuple[int, str, PublicKey]] = {}  # key id → (peer pk, actor id, key)
 
 
@@ -162,11 +164,12 @@ def key_for(key_id: str) -> tuple[int, str, PublicKey] | None:
 
 
 def refresh_key(key_id: str) -> tuple[int, str, PublicKey] | None:
-    """Forget what we know of ``key_id`` and fetch its actor again (a rotated key)."""
-    _keys.pop(key_id, None)
+    """Fetch the actor of ``key_id`` again (it may have rotated its key), at most once a
+    minute: a stream of forged signatures must not turn us into its fetching machine."""
     peer = Peer.objects.filter(key_id=key_id).first()
-    if peer is None:
+    if peer is None or timezone.now() - peer.fetched_at < REFRESH_AFTER:
         return None
+    _keys.pop(key_id, None)
     try:
         with transaction.atomic():
             remember(look_up(peer.actor_id))

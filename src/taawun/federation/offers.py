@@ -99,7 +99,8 @@ def as_note(proposal: dict[str, Any]) -> dict[str, Any]:
         "id": proposal["id"],
         "type": "Note",
         "attributedTo": proposal["attributedTo"],
-        "content": f"<p>{escape(words)}</p><p>{escape(proposal.get('content') or '')}</p>",
+        "content": f"<p>{escape(words)}</p>"
+        + (f"<p>{escape(proposal['content'])}</p>" if proposal.get("content") else ""),
         "url": proposal["id"],
         "to": proposal["to"],
     }
