@@ -523,3 +523,19 @@ def test_checking_the_network_says_clearly_whether_it_adds_up(
     assert "Could not be read: Bethlehem Makers" in shown
     assert 'class="error"' in broken.content.decode()
     assert browser(member).get(CREDIT + "check/").status_code == 405
+
+
+def test_the_customers_order_page_asks_for_consent(
+    founder: User, makers: Peer, customer: User, member: User
+) -> None:
+    order = trip_order(customer)
+    referral = actions.propose_referral(actor=founder, order_id=order.pk, peer_id=makers.pk)
+    page = reverse("market:order", args=[order.pk])
+    consent_url = reverse("federation_pages:consent", args=[referral.pk])
+
+    asked = browser(customer).get(page)
+    board_view = browser(founder).get(page)
+
+    assert f'href="{consent_url}"' in asked.content.decode()
+    assert "May we pass your order on?" in text(asked)
+    assert consent_url not in board_view.content.decode()  # only the customer decides
