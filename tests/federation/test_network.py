@@ -1,6 +1,7 @@
 """Two co-ops, each a real server on its own loopback port with its own database: they find
-each other, follow, publish offers, pass work on, settle its fee on mutual credit, and end with
-mirrored books and logs that check; then one goes down mid-transfer and nothing is lost or
+each other, follow, publish offers, pass work on (the co-op that passed it is killed before the
+work is reported done, and catches up when it is back), settle its fee on mutual credit, and end
+with mirrored books and logs that check; then one goes down mid-transfer and nothing is lost or
 doubled once it is back."""
 
 from __future__ import annotations
@@ -123,11 +124,15 @@ def test_two_coops_work_together(coops: tuple[Instance, Instance]) -> None:
         return jenin.api("GET", "/federation/referrals")[1][0]
 
     wait_for(lambda: referral_at_jenin()["status"] == "accepted", what="the acceptance")
+    jenin.stop()  # down mid-flow: the report of the work and its fee wait for it
     status, done = nablus.api(
         "POST", f"/federation/referrals/{offered['id']}/delivered", {"charged": "80.00"}
     )
     assert (status, done["status"], done["fee"]) == (200, "delivered", "4.00")
-    wait_for(lambda: referral_at_jenin()["status"] == "delivered", what="the delivery report")
+    jenin.start()
+    wait_for(
+        lambda: referral_at_jenin()["status"] == "delivered", timeout=60, what="the late report"
+    )
     assert referral_at_jenin()["fee"] == "4.00"
 
     # The fee travelled as a mutual-credit transfer: Nablus owes Jenin 4.00, on both books.
