@@ -297,3 +297,19 @@ def test_a_referral_asking_too_high_a_fee_is_refused_at_once(sister: Peer) -> No
         "in", "rejected", Decimal("25.00"),
     )  # fmt: skip
     assert Outbound.objects.get(kind="Reject").payload["summary"] == "referral_fee_too_high"
+
+
+def test_only_public_activities_can_be_fetched_by_their_id(sister: Peer, line: CreditLine) -> None:
+    post(follow())  # we answer with an Accept of the Follow: public
+    post(transfer_offer("t-1", "10.00"))  # we answer with an Accept of a transfer: private
+
+    accepts = {
+        "Follow" in str(o.payload["object"]): o.id for o in Outbound.objects.filter(kind="Accept")
+    }
+    public = Client().get(f"/ap/activities/{accepts[True]}")
+    private = Client().get(f"/ap/activities/{accepts[False]}")
+    line_update = Outbound.objects.get(kind="Update")  # our credit limit, told to them alone
+
+    assert (public.status_code, public.json()["type"]) == (200, "Accept")
+    assert private.status_code == 404
+    assert Client().get(f"/ap/activities/{line_update.id}").status_code == 404

@@ -26,6 +26,7 @@ from .signatures import SignatureRefused, verify_request
 
 MAX_ACTIVITY_BYTES = 1_000_000
 AP_TYPE = "application/activity+json; charset=utf-8"
+PUBLIC_OBJECTS = frozenset({"Proposal", "Note", "Tombstone"})
 REFUSALS = {
     "unsigned": gettext_noop("The request is not signed."),
     "malformed": gettext_noop("The request's signature cannot be read."),
@@ -174,19 +175,21 @@ def proposal(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def outbound_activity(request: HttpRequest, activity_id: str) -> HttpResponse:
-    """Our activities, so a server can check one it was told of; offers name no person."""
+    """Our public activities (follows, offers), so a server can check one it was told of.
+    What carries work or money between two co-ops (a referral, its answer, a transfer, a
+    credit line) stays between them."""
     found = Outbound.objects.filter(pk=activity_id).first()
-    if found is None or found.kind not in (
-        "Create",
-        "Update",
-        "Delete",
-        "Follow",
-        "Accept",
-        "Reject",
-        "Undo",
-    ):
+    if found is None or not _public(found.kind, vocab.types(found.payload.get("object"))):
         raise Http404
     return activity_json(found.payload)
+
+
+def _public(kind: str, object_types: set[str]) -> bool:
+    if kind == "Follow":
+        return True
+    if kind in ("Accept", "Undo"):
+        return "Follow" in object_types
+    return kind in ("Create", "Update", "Delete") and bool(object_types & PUBLIC_OBJECTS)
 
 
 @require_GET
