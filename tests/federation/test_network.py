@@ -2,7 +2,7 @@
 each other, follow, publish offers, pass work on (the co-op that passed it is killed before the
 work is reported done, and catches up when it is back), settle its fee on mutual credit, and end
 with mirrored books and logs that check; then one goes down mid-transfer and nothing is lost or
-doubled once it is back."""
+doubled once both are back."""
 
 from __future__ import annotations
 
@@ -196,6 +196,8 @@ def test_a_coop_down_mid_transfer_loses_nothing(coops: tuple[Instance, Instance]
         {"peer": peer["id"], "transfer_id": "while-down", "amount": "7.00", "purpose": "trade"},
     )
     assert (status, sent["state"]) == (201, "proposed")
+    nablus.stop()  # the sender dies too, with the delivery still waiting in its database
+    nablus.start()
     jenin.start()
     wait_for(
         lambda: (line_with(jenin, nablus) or {}).get("balance") == "21.00", timeout=60, what="retry"
