@@ -5,19 +5,24 @@ refuses RFC 9421."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from taawun.accounts.models import User
 from taawun.coop.models import Coop
 from taawun.federation import actions, delivery, keys
 from taawun.federation.models import Delivery, Peer
 from taawun.federation.signatures import verify_request
+from taawun.market.services.actions import create_service
 
 from .conftest import make_peer
 
@@ -164,3 +169,22 @@ def test_backoff_doubles_up_to_six_hours(settings: Any) -> None:
     assert [delivery.backoff(n).total_seconds() for n in (1, 2, 3, 4, 12)] == [
         30, 60, 120, 240, 6 * 3600,
     ]  # fmt: skip
+
+
+def test_the_background_round_tells_followers_of_new_offers_once(
+    founder: User, inbox: Inbox
+) -> None:
+    make_peer("Listener", "listener.example", inbox=inbox.url, taawun=False, follows_us=True)
+    create_service(
+        actor=founder, title_ar="تنظيف منزل", title_en="Home cleaning", duration_minutes=120
+    )
+    out = StringIO()
+
+    call_command("federation", stdout=out)
+    call_command("federation", stdout=out)  # nothing changed: nothing more is sent
+
+    assert out.getvalue() == "next delivery due: none\n" * 2
+    assert len(inbox.received) == 1
+    sent = json.loads(inbox.received[0][1])
+    assert (sent["type"], sent["object"]["type"]) == ("Create", "Note")  # not a Taawun server
+    assert sent["object"]["content"] == "<p>Home cleaning: 45.00 ILS / hour</p>"

@@ -143,10 +143,16 @@ def start() -> None:
 
 
 def run_once() -> dt.datetime | None:
-    """One round of the background work: time out what is overdue, deliver what is due."""
-    from .actions import expire_overdue
+    """One round of the background work: time out what is overdue, tell followers of changed
+    offers, deliver what is due. Nothing to do before the co-op is founded."""
+    from taawun.coop.selectors import get_coop
 
+    from .actions import expire_overdue, publish_offers
+
+    if get_coop() is None:
+        return None
     expire_overdue()
+    publish_offers()
     return deliver_due()
 
 

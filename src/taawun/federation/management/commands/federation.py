@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from taawun.federation import actions, delivery
+from taawun.federation import delivery
 
 
 class Command(BaseCommand):
@@ -26,11 +26,8 @@ class Command(BaseCommand):
         if loop is not None and loop < 1:
             raise CommandError("--loop takes a number of seconds of at least 1.")
         while True:
-            published = actions.publish_offers()
             next_due = delivery.run_once()
-            self.stdout.write(
-                f"offers published: {published}; next delivery due: {next_due or 'none'}"
-            )
+            self.stdout.write(f"next delivery due: {next_due or 'none'}")
             if loop is None:
                 return
             time.sleep(loop)
