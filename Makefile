@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations
+bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox
 
 bench-directory: install-dev
 	scripts/ensure-test-services
@@ -77,3 +77,7 @@ bench-operations: install-dev
 bench-log: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/log.py
+
+bench-inbox: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/inbox.py

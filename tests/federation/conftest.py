@@ -14,9 +14,16 @@ from django.utils import timezone
 
 from taawun.accounts.models import User
 from taawun.domain.geo import point
+from taawun.federation import discovery
 from taawun.federation.models import Peer, Referral
 from taawun.market.models import Order
 from taawun.market.trips.actions import request_trip
+
+
+@pytest.fixture(autouse=True)
+def forget_keys() -> None:
+    """Each process keeps the keys it has read; a test's peers are gone with its database."""
+    discovery._keys.clear()
 
 
 def make_peer(name: str, host: str, **fields: Any) -> Peer:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from taawun.coop.selectors import current_policy
@@ -28,6 +28,43 @@ from .models import CreditLine, CreditTransfer, Outbound, Peer, Received, Referr
 Handler = Callable[[Peer, dict[str, Any]], str]
 
 
+_CLAIM = (
+    f"INSERT INTO {Received._meta.db_table} "  # noqa: S608
+    "(activity_id, peer_id, kind, payload, received_at, outcome)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (activity_id) DO NOTHING RETURNING id"
+)
+
+
+def _claim(activity_id: str, peer: Peer, kind: str, activity: dict[str, Any], outcome: str) -> bool:
+    """Store the activity unless its id is taken; whether it was new. A duplicate writes nothing,
+    and waits for a concurrent first delivery to commit or roll back."""
+    payload = Received._meta.get_field("payload")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [
+                activity_id,
+                peer.pk,
+                kind,
+                payload.get_db_prep_save(activity, connection),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                outcome,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _ignored(kind: str, activity: dict[str, Any]) -> bool:
+    """What the co-op does nothing with (posts, likes, boosts): stored in one statement."""
+    if kind not in HANDLERS:
+        return True
+    return kind == "Create" and not vocab.types(activity.get("object")) & {
+        "Proposal",
+        "EconomicEvent",
+    }
+
+
 def receive(peer: Peer, activity: dict[str, Any]) -> tuple[bool, str]:
     """Store and act on ``activity`` from ``peer``; (new, outcome). Raises InvalidInput for an
     activity that is not valid (nothing is stored then)."""
@@ -36,24 +73,15 @@ def receive(peer: Peer, activity: dict[str, Any]) -> tuple[bool, str]:
     kind = next(iter(sorted(kinds)), "")
     if not kind or len(kind) > 40:
         raise vocab.bad("the type")
+    if _ignored(kind, activity):
+        new = _claim(activity_id, peer, kind, activity, "ignored")
+        return new, "ignored" if new else "duplicate"
     with transaction.atomic():
+        if not _claim(activity_id, peer, kind, activity, ""):
+            return False, "duplicate"  # delivered before: it was acted on then
         try:
             with transaction.atomic():
-                Received.objects.create(
-                    activity_id=activity_id,
-                    peer=peer,
-                    kind=kind,
-                    payload=activity,
-                    received_at=timezone.now(),
-                )
-        except IntegrityError:  # delivered before: it was acted on then
-            return False, "duplicate"
-        handler = HANDLERS.get(kind)
-        if handler is None:
-            return True, "ignored"
-        try:
-            with transaction.atomic():
-                outcome = handler(peer, activity)
+                outcome = HANDLERS[kind](peer, activity)
         except DomainError as refusal:
             if refusal.code == "bad_activity":
                 raise

@@ -280,7 +280,8 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     try:
         if vocab.ref(activity.get("actor")) != actor_id:
             return refused("signature_wrong_actor", gettext(REFUSALS["wrong_actor"]), 401)
-        peer = Peer.objects.get(pk=peer_pk)
+        # Only the handlers that act read the peer's other fields; Django loads them then.
+        peer = Peer.from_db("default", ["id", "actor_id"], [peer_pk, actor_id])
         new, outcome = inbox.receive(peer, activity)
     except InvalidInput as error:
         return refused(error.code, explain(error), 400)
