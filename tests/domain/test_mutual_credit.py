@@ -129,3 +129,26 @@ def test_a_third_party_cannot_book_a_transfer() -> None:
     transfer = Transfer("t", COOPS[0], COOPS[1], Decimal("1.00"), "ILS", "trade")
     with pytest.raises(InvalidInput):
         balance_after(Decimal(0), transfer, COOPS[2])
+
+
+@given(transfers)
+def test_lines_with_a_coop_that_was_not_read_are_left_out(
+    moves: list[tuple[str, str, Decimal]],
+) -> None:
+    books = book(moves)
+    del books[COOPS[2]]  # unreachable: its partners' lines with it cannot be checked
+
+    total, disagreements = network_check(books)
+
+    assert total == 0
+    assert disagreements == []
+
+
+def test_a_line_only_one_side_keeps_is_a_disagreement() -> None:
+    one, other = COOPS[0], COOPS[1]
+    total, disagreements = network_check({one: {other: (Decimal("5.00"), "ab" * 32)}, other: {}})
+
+    assert total == Decimal("5.00")
+    assert [(d.one, d.other, d.one_says, d.other_says) for d in disagreements] == [
+        (one, other, Decimal("5.00"), None)
+    ]

@@ -109,21 +109,26 @@ class Disagreement:
 def network_check(
     books: Mapping[str, Mapping[str, tuple[Decimal, str]]],
 ) -> tuple[Decimal, list[Disagreement]]:
-    """Check a network's records: ``books[a][b]`` is (a's balance with b, a's chain head).
+    """Check the records of the co-ops that could be read: ``books[a][b]`` is (a's balance with
+    b, a's chain head).
 
-    Returns the sum of every recorded balance (zero in a consistent network) and every pair
-    whose two records are not exact mirrors with the same chain head. A pair known from one side
-    only counts the other side as zero with an empty chain."""
-    total = sum((balance for lines in books.values() for balance, _ in lines.values()), Decimal(0))
+    Returns the sum of the balances between co-ops that were both read (zero in a consistent
+    network) and every such pair whose two records are not exact mirrors with the same chain
+    head. A co-op that keeps no line with one that does counts as zero with an empty chain; a
+    line with a co-op that was not read cannot be checked and is left out."""
+    total = Decimal(0)
     found: list[Disagreement] = []
     seen: set[frozenset[str]] = set()
     for one, lines in books.items():
         for other, (balance, head) in lines.items():
+            if other not in books:
+                continue
+            total += balance
             pair = frozenset((one, other))
             if pair in seen:
                 continue
             seen.add(pair)
-            mirror = books.get(other, {}).get(one)
+            mirror = books[other].get(one)
             other_says, other_head = mirror if mirror is not None else (Decimal(0), GENESIS)
             if balance != -other_says or head != other_head:
                 found.append(

@@ -159,6 +159,9 @@ def transfers(viewer: User) -> QuerySet[CreditTransfer]:
     return CreditTransfer.objects.select_related("peer")
 
 
+MAX_NETWORK = 100  # co-ops read by one check, so a walk through a huge network stays bounded
+
+
 @dataclass(frozen=True)
 class NetworkCheck:
     total: Decimal
@@ -170,27 +173,44 @@ class NetworkCheck:
         return self.total == 0 and not self.disagreements and not self.unreachable
 
 
-def network_check() -> NetworkCheck:
-    """Read every credit partner's public lines and check the network sums to zero and every
-    pair's two records mirror each other, chain heads included."""
-    books: dict[str, dict[str, tuple[Decimal, str]]] = {
-        vocab.actor_id(): _lines(credit_lines_public())
-    }
+def network_check(limit: int = MAX_NETWORK) -> NetworkCheck:
+    """Walk the credit network from us, partner to partner (up to ``limit`` co-ops), reading
+    each co-op's public lines, and check that it sums to zero and every pair's two records
+    mirror each other, chain heads included."""
+    me = vocab.actor_id()
+    books: dict[str, dict[str, tuple[Decimal, str]]] = {me: _lines(credit_lines_public())}
+    known = {peer.actor_id: peer.profile for peer in Peer.objects.all()}
     unreachable: list[str] = []
-    for peer in Peer.objects.filter(credit_line__isnull=False):
-        address = str(peer.profile.get("credit", ""))
+    waiting = list(books[me])
+    while waiting and len(books) + len(unreachable) < limit:
+        actor = waiting.pop(0)
+        if actor in books or actor in unreachable:
+            continue
         try:
-            if not vocab.same_host(address, peer.actor_id):
-                raise vocab.bad("the credit address")
-            books[peer.actor_id] = _lines(discovery.fetch_json(address).get("lines", []))
-        except (InvalidInput, AttributeError, KeyError, TypeError, ArithmeticError):
-            unreachable.append(peer.actor_id)
+            books[actor] = _lines(_public_lines(actor, known.get(actor)))
+        except (InvalidInput, AttributeError, KeyError, TypeError, ValueError, ArithmeticError):
+            unreachable.append(actor)
+            continue
+        waiting.extend(other for other in books[actor] if other not in books)
     total, disagreements = mutual_credit.network_check(books)
     return NetworkCheck(total, disagreements, unreachable)
 
 
+def _public_lines(actor: str, profile: dict[str, Any] | None) -> Any:
+    """A co-op's published credit lines, found through its actor when we don't know it."""
+    if profile is None:
+        profile = discovery.look_up(actor).get("taawun:profile")
+    address = str(profile.get("credit", "")) if isinstance(profile, dict) else ""
+    if not vocab.same_host(address, actor):
+        raise vocab.bad("the credit address")
+    return discovery.fetch_json(address)["lines"]
+
+
 def _lines(lines: list[dict[str, Any]]) -> dict[str, tuple[Decimal, str]]:
-    return {line["peer"]: (Decimal(line["balance"]), line["head"]) for line in lines}
+    found = {str(line["peer"]): (Decimal(line["balance"]), str(line["head"])) for line in lines}
+    if any(not balance.is_finite() for balance, _ in found.values()):
+        raise ValueError("a balance that is not a number")
+    return found
 
 
 def deliveries_pending() -> int:
