@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from taawun.coop.models import Coop
 from taawun.domain.mutual_credit import GENESIS
@@ -113,3 +115,21 @@ def test_the_walk_stops_at_its_limit(network: Documents) -> None:
 
     assert found.unreachable == []
     assert (found.total, found.disagreements) == (Decimal(0), [])
+
+
+def test_the_members_page_shows_who_disagrees(network: Documents, make_member: Any) -> None:
+    network.documents["/c/credit"] = {
+        "lines": [{"peer": network.url("/b/actor"), "balance": "-4.00", "head": HEAD_BC}]
+    }
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(make_member().user)
+
+    page = client.post("/federation/credit/check/")
+
+    shown = " ".join(strip_tags(page.content.decode()).split())
+    assert page.status_code == 200
+    assert "The network does not add up. Total of every balance: 1.00 ILS (it must be 0)." in shown
+    assert f"Could not be read: {network.url('/d/actor')}" in shown
+    assert (
+        f"B 5.00 ILS {network.url('/c/actor')} -4.00 ILS the same" in shown  # known by name
+    )
