@@ -37,6 +37,10 @@ PAGES = {
         "/books/journal/",
         "/books/solidarity/",
         "/operations/",
+        "/federation/",
+        "/federation/offers/",
+        "/federation/referrals/",
+        "/federation/credit/",
     ],
     "board": [
         "/members/board/",
