@@ -131,6 +131,10 @@ def test_the_list_of_sister_coops_in_english_and_arabic(founder: User, makers: P
         "We follow them: follow requested They follow us: no No credit line"
     ) in english
     assert "Messages waiting to be delivered to other co-ops: 1" in english  # the new limit
+    assert (
+        "Other co-ops follow us at test-coop@127.0.0.1:8000 (or http://127.0.0.1:8000/ap/actor"
+        in (english)
+    )
 
     response = browser(founder, "ar").get(PEERS)
     assert response.status_code == 200

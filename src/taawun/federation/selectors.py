@@ -29,6 +29,11 @@ def handle() -> str:
     return get_coop_or_404().handle
 
 
+def our_address() -> str:
+    """The address sister co-ops follow us by (WebFinger's ``name@host``)."""
+    return f"{handle()}@{vocab.host()}"
+
+
 def coop_name() -> str:
     return get_coop_or_404().name_en
 

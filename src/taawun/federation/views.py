@@ -122,6 +122,8 @@ def _peers_page(
         "board": board,
         "follow_form": follow_form or FollowForm(),
         "pending": selectors.deliveries_pending(),
+        "address": selectors.our_address(),
+        "actor": vocab.actor_id(),
     }
     return _page(request, "peers.html", context, status)
 
