@@ -3,18 +3,20 @@ one stored activity per id, and a credit limit that holds when two transfers arr
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from taawun.accounts.models import User
 from taawun.coop.models import Coop
-from taawun.federation import actions, inbox
+from taawun.federation import actions, discovery, inbox
 from taawun.federation.models import CreditTransfer, Peer, Received
-from taawun.federation.signatures import generate_actor_key, public_key_pem
+from taawun.federation.signatures import generate_actor_key, public_key_pem, sign_cavage
 from tests.races import as_user, line_up, oks, race
 
 pytestmark = [
@@ -126,3 +128,39 @@ def test_two_transfers_that_together_pass_the_limit_cannot_both_be_accepted(
         "accepted",
         "rejected",
     ]
+
+
+def test_an_activity_that_meets_a_dead_connection_is_received_on_a_new_one(
+    sister: Peer,
+) -> None:
+    key = generate_actor_key()
+    Peer.objects.filter(pk=sister.pk).update(public_key_pem=public_key_pem(key.public_key()))
+    activity = {
+        "id": "https://sister.example/ap/activities/note-1",
+        "type": "Create",
+        "actor": THEM,
+        "object": {"type": "Note", "content": "hello"},
+    }
+    body = json.dumps(activity).encode()
+    headers = sign_cavage(
+        method="POST",
+        url="http://testserver/ap/inbox",
+        body=body,
+        key_id=sister.key_id,
+        private_key=key,
+        now=timezone.now(),
+    )
+    client = Client()
+    discovery.key_for(sister.key_id)  # known from an earlier request: no query before the claim
+    connection.ensure_connection()
+    connection.connection.close()  # the server went away between two requests
+
+    response = client.post(
+        "/ap/inbox",
+        body,
+        content_type="application/activity+json",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+    )
+
+    assert (response.status_code, response.json()) == (202, {"outcome": "ignored", "new": True})
+    assert list(Received.objects.values_list("activity_id", flat=True)) == [activity["id"]]
