@@ -37,6 +37,8 @@ def _serve(bind: str, workers: int) -> None:
         str(workers),
         "--access-logfile",
         "-",
+        "--config",
+        "python:taawun.serving",
     ]
     run()
 
