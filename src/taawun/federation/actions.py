@@ -225,6 +225,14 @@ def propose_referral(*, actor: User, order_id: int, peer_id: int, reason: str = 
     return referral
 
 
+def referral_fee(referral: Referral, charged: Decimal) -> Decimal:
+    """The fee for work passed on: the referring co-op's percent of the price charged, in the
+    currency's minor unit. Both co-ops work it out with this rule."""
+    return (charged * referral.fee_percent / 100).quantize(
+        quantum(referral.currency), ROUND_HALF_EVEN
+    )
+
+
 def _contact_of(customer: User, share: str) -> tuple[str, str]:
     name = (customer.get_full_name() or customer.get_short_name() or "").strip()
     if share == "email":
@@ -348,9 +356,7 @@ def report_delivered(*, actor: User, referral_id: uuid.UUID, charged: Decimal) -
     charged = Money(charged, referral.currency).amount
     if charged <= 0:
         raise InvalidInput("amount_not_positive", gettext_noop("The amount must be positive."))
-    fee = (charged * referral.fee_percent / 100).quantize(
-        quantum(referral.currency), ROUND_HALF_EVEN
-    )
+    fee = referral_fee(referral, charged)
     now = timezone.now()
     referral.status, referral.delivered_at = Referral.Status.DELIVERED, now
     referral.charged, referral.fee = charged, fee
@@ -701,9 +707,8 @@ def _post(transfer: CreditTransfer) -> Any:
     """Payee: the other co-op owes us more, against income (or money paid to us, for a
     settlement); payer: the reverse."""
     amount = Money(transfer.amount, transfer.currency)
-    counterpart = {
-        CreditTransfer.Purpose.SETTLEMENT: ("bank", "bank"),
-    }.get(CreditTransfer.Purpose(transfer.purpose), ("other_income", "expenses"))
+    settlement = transfer.purpose == CreditTransfer.Purpose.SETTLEMENT
+    counterpart = ("bank", "bank") if settlement else ("other_income", "expenses")
     if transfer.we_pay:
         legs = [
             ledger.Leg.debit(counterpart[1], amount),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError
-from taawun.domain.money import Money, quantum
+from taawun.domain.money import Money
+from taawun.market.models import Sector
 from taawun.transparency.audit import record
 
 from . import actions, offers
@@ -247,8 +248,6 @@ def _referral_offered(peer: Peer, activity: dict[str, Any], obj: dict[str, Any])
     now = timezone.now()
     latest = now + dt.timedelta(hours=policy.federation.referral_timeout_hours)
     until = vocab.moment(activity.get("endTime"), field="endTime") or latest
-    from taawun.market.models import Sector
-
     if sector not in Sector.values or len(currency) != 3:
         raise vocab.bad("the sector or currency")
     referral, created = Referral.objects.get_or_create(
@@ -379,9 +378,7 @@ def _delivered(peer: Peer, event: dict[str, Any]) -> str:
         vocab.moment(event.get("hasPointInTime"), field="time") or timezone.now()
     )
     referral.charged = charged
-    referral.fee = (charged * referral.fee_percent / 100).quantize(
-        quantum(currency), ROUND_HALF_EVEN
-    )
+    referral.fee = actions.referral_fee(referral, charged)
     referral.save(update_fields=["status", "delivered_at", "charged", "fee"])
     record(
         actor_id=None,
