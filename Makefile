@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-load install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,8 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/bandit -q -r src -c pyproject.toml
+	$(BIN)/pip-audit --vulnerability-service pypi --skip-editable
 
 test-sqlite: install-dev
 	$(BIN)/pytest -p no:cacheprovider
@@ -81,3 +83,9 @@ bench-log: install-dev
 bench-inbox: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/inbox.py
+
+# Not part of `bench`: it runs ten minutes and more.
+bench-load: install-dev
+	scripts/ensure-test-services
+	$(BIN)/pip install --quiet -e '.[load]'
+	$(BIN)/python benchmarks/load.py

@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from taawun.federation.protocol import MAX_ACTIVITY_BYTES
+from taawun.urls import handler500  # noqa: F401 - the platform's 503 for a database outage
 from taawun.urls import urlpatterns as platform_urls
 
 

@@ -76,7 +76,7 @@ def federation(settings: Any) -> None:
     """Requests to other co-ops are signed with a key of this test run; deliveries wait for the
     test to send them (``delivery.deliver_due``), never a background thread."""
     settings.FEDERATION_PRIVATE_KEY = TEST_FEDERATION_KEY
-    settings.FEDERATION_WORKER = False
+    settings.TAAWUN_BACKGROUND = "off"
 
 
 @pytest.fixture(autouse=True)

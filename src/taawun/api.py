@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import URLPattern, URLResolver, re_path
@@ -43,7 +43,8 @@ from taawun.market.trips.api import router as trips_router
 from taawun.market.works.api import router as works_router
 from taawun.members.api import router as members_router
 from taawun.transparency.api import router as log_router
-from taawun.web.errors import explain, explain_validation, is_contention
+from taawun.web.errors import explain, explain_validation, is_contention, is_outage
+from taawun.web.views import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ api.add_router("/market/fairness", fairness_router)
 api.add_router("/governance", governance_router)
 api.add_router("/governance/assemblies", "taawun.governance.assemblies.api.router")
 api.add_router("/log", log_router)
+api.add_router("/notifications", "taawun.notifications.api.router")
 api.add_router("/open-data", "taawun.transparency.opendata.api.router")
+api.add_router("/", "taawun.accounts.api.router")
 
 
 def error(
@@ -243,7 +246,10 @@ def conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
 
 
 @api.exception_handler(OperationalError)
-def contention(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+@api.exception_handler(InterfaceError)
+def database_trouble(request: HttpRequest, exc: OperationalError | InterfaceError) -> HttpResponse:
+    if is_outage(exc):
+        return unavailable(request)
     if not is_contention(exc):
         return server_error(request, exc)
     return error(request, 409, "conflict", gettext("This clashed with another change; try again."))

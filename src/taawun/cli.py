@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from taawun.domain.policy import STANDARD_CLASS_NAMES
 
@@ -26,7 +27,10 @@ def _manage(*args: str) -> None:
 
 def _serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (static files through whitenoise)."""
+    from django.db import connections
     from gunicorn.app.wsgiapp import run
+
+    connections.close_all()  # each server process opens its own; none may share this one
 
     sys.argv = [
         "gunicorn",
@@ -141,6 +145,71 @@ def verify(args: argparse.Namespace) -> None:
     sys.exit(verifier_main(args.verifier_args))
 
 
+def backup(args: argparse.Namespace) -> None:
+    """Write the whole co-op into one archive while the site keeps running."""
+    _django()
+    from taawun.backup import BackupError
+    from taawun.backup import backup as write_archive
+
+    try:
+        path = write_archive(args.output, with_keys=args.with_keys, progress=sys.stderr)
+    except BackupError as exc:
+        sys.exit(f"taawun backup: {exc}")
+    print(path)
+
+
+def restore(args: argparse.Namespace) -> None:
+    """Restore an archive into an empty database and audit the restored log."""
+    _django()
+    from taawun.backup import BackupError
+    from taawun.backup import restore as read_archive
+
+    try:
+        done = read_archive(args.file, progress=sys.stderr)
+    except BackupError as exc:
+        sys.exit(f"taawun restore: {exc}")
+    print(f"Restored {done.coop}: {done.rows} rows in {done.tables} tables, {done.media} files.")
+    print(f"Log head: {done.log_size} entries, root {done.log_root} (audited; as in the archive)")
+    if not done.keys:
+        print(
+            "The archive holds no keys: bring SECRET_KEY, the log signing key and the "
+            "federation key from the old installation before serving.",
+            file=sys.stderr,
+        )
+
+
+def check_deploy(args: argparse.Namespace) -> None:
+    """Django's deployment checks and Taawun's own; exits non-zero on any error or warning."""
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=True, fail_level="WARNING")
+    except SystemCheckError as problems:
+        print(problems, file=sys.stderr)
+        sys.exit(1)
+
+
+def worker(args: argparse.Namespace) -> None:
+    """A Celery worker running the background round (``TAAWUN_BACKGROUND=celery``)."""
+    _django()
+    from taawun.celery import app
+
+    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
+    if args.beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+def beat(args: argparse.Namespace) -> None:
+    """Celery beat: the clock that asks the workers for a round (one per co-op)."""
+    _django()
+    from taawun.celery import app
+
+    app.start(["beat", "--loglevel", args.loglevel])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taawun", description="A worker-owned co-op platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +250,30 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check a co-op's transparency log (taawun verify --help)", add_help=False
     )
     p.set_defaults(func=verify)
+
+    p = commands.add_parser("backup", help="write the whole co-op into one archive")
+    p.add_argument("--output", type=Path, help="the archive's path (or a directory for it)")
+    p.add_argument(
+        "--with-keys", action="store_true", help="include the key files of the data directory"
+    )
+    p.set_defaults(func=backup)
+
+    p = commands.add_parser("restore", help="restore an archive into an empty database")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=restore)
+
+    p = commands.add_parser("check-deploy", help="report misconfiguration for production")
+    p.set_defaults(func=check_deploy)
+
+    p = commands.add_parser("worker", help="run a Celery worker for the background work")
+    p.add_argument("--beat", action="store_true", help="also keep the clock (one per co-op)")
+    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=worker)
+
+    p = commands.add_parser("beat", help="run the clock of the background work (one per co-op)")
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=beat)
 
     p = commands.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -21,7 +21,7 @@ from taawun.ledger.models import Account, Period
 from taawun.members import actions as members
 from taawun.members.models import Membership
 
-DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret
+DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret  # nosec B105
 DEMO_DOMAIN = "demo.taawun.example"
 
 CLASSES = [

@@ -4,8 +4,13 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
-    """Each server process delivers what an earlier one left waiting, without waiting for a
-    new action to wake its delivery thread."""
-    from taawun.federation.delivery import kick
+    """Each server process starts its background round thread (the embedded default), or asks
+    the Celery workers for a round: work an earlier process left waiting is done at once,
+    without waiting for a new action to wake a round."""
+    from django.conf import settings
 
-    kick()
+    from taawun.background import start, wake
+
+    if settings.TAAWUN_BACKGROUND == "thread":
+        start()
+    wake()

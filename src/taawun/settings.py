@@ -60,7 +60,8 @@ LOG_SIGNING_KEY = env.str("LOG_SIGNING_KEY", default="")
 LOG_HEAD_MAX_AGE = env.int("LOG_HEAD_MAX_AGE", default=60)
 # Federation with sister co-ops over ActivityPub. The co-op's RSA key (PEM) signs its requests;
 # unset, one is made once and kept in the data directory (several servers must share it).
-FEDERATION_PRIVATE_KEY = env.str("FEDERATION_PRIVATE_KEY", default="")
+# An environment file holds it on one line, with "\n" for its line breaks.
+FEDERATION_PRIVATE_KEY = env.str("FEDERATION_PRIVATE_KEY", default="", multiline=True)
 # Remote fetches never reach private or loopback addresses; a test of several instances on one
 # machine is the only place to allow loopback.
 FEDERATION_ALLOW_LOOPBACK = env.bool("FEDERATION_ALLOW_LOOPBACK", default=False)
@@ -68,8 +69,6 @@ FEDERATION_SIGNATURE_MAX_AGE = env.int("FEDERATION_SIGNATURE_MAX_AGE", default=3
 # Delivery retries wait RETRY_SECONDS · 2^attempt (capped at six hours) up to MAX_ATTEMPTS.
 FEDERATION_RETRY_SECONDS = env.int("FEDERATION_RETRY_SECONDS", default=30)
 FEDERATION_MAX_ATTEMPTS = env.int("FEDERATION_MAX_ATTEMPTS", default=12)
-# The web server delivers in a background thread; off, `taawun manage federation --loop` does.
-FEDERATION_WORKER = env.bool("FEDERATION_WORKER", default=True)
 # Production only: the founding page opens with ?token=<FOUNDING_TOKEN>; unset, use `taawun init`.
 FOUNDING_TOKEN = env.str("FOUNDING_TOKEN", default="")
 
@@ -81,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's passkey list loads it
     "taawun.web",  # before allauth, so its account pages wear the site's layout
     "allauth",
     "allauth.account",
@@ -104,11 +104,13 @@ INSTALLED_APPS = [
     "taawun.transparency.operations",
     "taawun.transparency.opendata",
     "taawun.federation",
+    "taawun.notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "taawun.web.middleware.ContentSecurityPolicyMiddleware",
+    "taawun.web.middleware.RequestSizeMiddleware",  # before anything reads the body
     "taawun.web.middleware.NulFreeQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,9 +168,25 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Where the background round runs (see taawun/background.py): a thread in each server process,
+# Celery workers (`taawun worker`), or nowhere but `taawun manage background --loop`.
+TAAWUN_BACKGROUND = env.str("TAAWUN_BACKGROUND", default="thread")
+if TAAWUN_BACKGROUND not in {"thread", "celery", "off"}:
+    raise ImproperlyConfigured("TAAWUN_BACKGROUND must be 'thread', 'celery' or 'off'.")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+if TAAWUN_BACKGROUND == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("TAAWUN_BACKGROUND=celery needs CELERY_BROKER_URL or REDIS_URL.")
+CELERY_BEAT_SECONDS = env.float("CELERY_BEAT_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "taawun.web.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            # A cache that does not answer at once is treated as down: better no cache than a
+            # slow site.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -207,8 +225,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
     "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
-    "reset_password_from_key": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",  # a rate limit  # nosec B105
+    "reset_password_from_key": "20/m/ip",  # a rate limit  # nosec B105
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "taawun.accounts.adapter.AccountAdapter"
@@ -231,6 +249,14 @@ FORMAT_MODULE_PATH = ["taawun.formats"]  # Arabic decimals with a point, as in P
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Hebron")
 USE_I18N = True
 USE_TZ = True
+
+# Request bodies: over MAX_UPLOAD_BYTES (declared) is refused with 413 before it is read; form
+# and JSON fields past DATA_UPLOAD_MAX_MEMORY_SIZE are refused by Django; uploaded files past
+# FILE_UPLOAD_MAX_MEMORY_SIZE wait in a temporary file rather than in memory.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -267,6 +293,9 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Joining browsers' preload list is hard to undo: a co-op opts in knowingly.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # preload is opt-in, see above
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("governance/", include("taawun.governance.urls")),
     path("accounts/", include("allauth.urls")),
     path("roles/", include("taawun.accounts.urls")),
+    path("my-data/", include("taawun.accounts.data_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("", include("taawun.transparency.urls")),
@@ -20,5 +21,8 @@ urlpatterns = [
     path("open-data/", include("taawun.transparency.opendata.urls")),
     path("", include("taawun.federation.urls")),
     path("federation/", include("taawun.federation.page_urls")),
+    path("notifications/", include("taawun.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "taawun.web.views.server_error"

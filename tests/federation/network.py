@@ -67,6 +67,7 @@ class Instance:
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     order: int = 0
+    settings: dict[str, str] = field(default_factory=dict)  # overrides of the environment
 
     @property
     def url(self) -> str:
@@ -90,8 +91,9 @@ class Instance:
             "LOG_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "FEDERATION_ALLOW_LOOPBACK": "true",
             "FEDERATION_RETRY_SECONDS": "1",
-            "FEDERATION_WORKER": "true",
+            "TAAWUN_BACKGROUND": "thread",
             "REDIS_URL": "",
+            **self.settings,
         }
 
     def run(self, *args: str) -> str:
@@ -126,15 +128,20 @@ class Instance:
         self.tokens = {"board": made["board"], "customer": made["customer"]}
         self.order = made["order"]
 
-    def start(self) -> None:
-        log = (self.root / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "taawun"), "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
+    def spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+        """``taawun <args>`` in the background, its output in ``root/<log>``; stop it with
+        :func:`kill`."""
+        return subprocess.Popen(
+            [str(BIN / "taawun"), *args],
             env=self.env(),
-            stdout=log,
+            stdout=(self.root / log).open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def start(self) -> None:
+        bind = f"127.0.0.1:{self.port}"
+        self.process = self.spawn("serve", "--bind", bind, "--workers", "1", log="server.log")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -145,9 +152,8 @@ class Instance:
         raise RuntimeError(f"{self.name} did not start:\n{(self.root / 'server.log').read_text()}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        if self.process is not None:
+            kill(self.process)
         self.process = None
 
     def api(
@@ -174,8 +180,23 @@ class Instance:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as response:
             return json.loads(response.read())
 
+    def status_of(self, path: str) -> int:
+        """The status of a GET of one of the site's pages."""
+        try:
+            with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
     def shell(self, script: str) -> str:
         return self.run("manage", "shell", "-c", script)
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """kill -9 the process and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def database_for(name: str) -> str:

@@ -8,7 +8,7 @@ from allauth.account.forms import SignupForm as BaseSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import GRANTABLE_ROLES, User
+from .models import GRANTABLE_ROLES, Consent, User
 
 
 class SignupForm(BaseSignupForm):
@@ -37,3 +37,31 @@ class GrantForm(forms.Form):
         if user is None:
             raise forms.ValidationError(_("No active account has this email address."))
         return user
+
+
+class AccountForm(forms.Form):
+    """What a person corrects about their account themselves."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("As my browser asks")), ("ar", "العربية"), ("en", "English")],
+    )
+
+
+class ConsentForm(forms.Form):
+    topic = forms.ChoiceField(choices=Consent.Topic.choices, widget=forms.HiddenInput)
+    given = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    )
+
+
+class CloseForm(forms.Form):
+    confirm = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Without a password on the account, type its email address."),
+    )

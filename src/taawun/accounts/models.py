@@ -34,6 +34,10 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    # Blank: follow the browser's choice. Set: the language of pages and of emails to them.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=[("ar", "العربية"), ("en", "English")]
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -91,3 +95,28 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class Consent(models.Model):
+    """One optional sharing a person agreed to or withdrew, with the version of the text they
+    read. Rows are only added: the newest row per topic is the answer in force, the rest is the
+    history the person may download."""
+
+    class Topic(models.TextChoices):
+        DIRECTORY = "directory", _("Show my profile in the member directory")
+        VOTE_REMINDERS = "vote_reminders", _("Email me a reminder before a vote closes")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consents")
+    topic = models.CharField(_("what"), max_length=32, choices=Topic.choices)
+    given = models.BooleanField(_("agreed"))
+    text_version = models.PositiveSmallIntegerField(_("version of the text"))
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["user", "topic", "-at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["user", "topic", "-id"], name="consent_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.topic}={self.given}"

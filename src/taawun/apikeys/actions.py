@@ -81,7 +81,7 @@ def note_token_use(token: ApiToken) -> None:
 
 
 _CLAIM = (
-    f"INSERT INTO {IdempotencyRecord._meta.db_table} "  # noqa: S608
+    f"INSERT INTO {IdempotencyRecord._meta.db_table} "  # noqa: S608  # nosec B608
     "(user_id, key, fingerprint, method, path, body, created_at)"
     " VALUES (%s, %s, %s, %s, %s, '', %s)"
     " ON CONFLICT (user_id, key) DO NOTHING RETURNING id"

@@ -8,7 +8,7 @@ from taawun.accounts.models import User
 
 from .models import ApiToken
 
-TOKEN_PREFIX = "taawun_"  # noqa: S105 - a public marker, not a secret
+TOKEN_PREFIX = "taawun_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 MAX_TOKEN_LENGTH = 200
 
 

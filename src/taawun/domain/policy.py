@@ -489,7 +489,12 @@ def founding_policy(
 ) -> Policy:
     """A sensible first policy: the founders choose classes and prices, the rest has defaults."""
     majority = {"method": "majority", "quorum_percent": "50", "threshold_percent": "50"}
-    election = {"method": "stv", "quorum_percent": "50", "secret": True, "voting_days": 14}
+    election = {
+        "method": "stv",
+        "quorum_percent": "50",
+        "secret": True,  # a secret ballot  # nosec B105
+        "voting_days": 14,
+    }
     document = {
         "currency": currency,
         "languages": list(languages),

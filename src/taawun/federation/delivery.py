@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
+
+from taawun import background
 
 from . import keys, net
 from . import vocabulary as vocab
@@ -29,7 +30,6 @@ from .signatures import sign_cavage, sign_rfc9421
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=60)
 LONGEST_WAIT = dt.timedelta(hours=6)
-IDLE_SECONDS = 30
 PERMANENT = frozenset({400, 401, 403, 404, 405, 410, 413, 422})
 
 
@@ -42,7 +42,7 @@ def queue(outbound: Outbound, peers: Iterable[Peer]) -> None:
         ],
         ignore_conflicts=True,
     )
-    transaction.on_commit(kick)
+    transaction.on_commit(background.wake)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -120,28 +120,6 @@ def deliver_due(limit: int = 200) -> dt.datetime | None:
     return following.first()
 
 
-# --- The in-process worker of the embedded default ---------------------------------------------
-
-_wake = threading.Event()
-_started = threading.Lock()
-_thread: threading.Thread | None = None
-
-
-def kick() -> None:
-    """Wake the worker (starting it if need be): there is something to send."""
-    if settings.FEDERATION_WORKER:
-        start()
-        _wake.set()
-
-
-def start() -> None:
-    global _thread
-    with _started:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_work, name="taawun-federation", daemon=True)
-            _thread.start()
-
-
 def run_once() -> dt.datetime | None:
     """One round of the background work: time out what is overdue, tell followers of changed
     offers, deliver what is due. Nothing to do before the co-op is founded."""
@@ -154,19 +132,3 @@ def run_once() -> dt.datetime | None:
     expire_overdue()
     publish_offers()
     return deliver_due()
-
-
-def _work() -> None:
-    while True:
-        _wake.clear()
-        next_due = None
-        try:
-            next_due = run_once()
-        except Exception:  # the worker must outlive a bad round; the next one retries
-            logger.exception("federation delivery round failed")
-        finally:
-            close_old_connections()
-        wait = float(IDLE_SECONDS)
-        if next_due is not None:
-            wait = min(wait, max((next_due - timezone.now()).total_seconds(), 0.05))
-        _wake.wait(timeout=wait)

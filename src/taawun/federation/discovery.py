@@ -99,6 +99,8 @@ def look_up(address: str) -> dict[str, Any]:
 
 def remember(document: dict[str, Any]) -> Peer:
     """Store or refresh the peer an actor document describes (call inside a transaction)."""
+    if not vocab.storable(document):
+        raise vocab.bad("the actor document")
     try:
         actor_id = vocab.ref(document)
         inbox = vocab.owned_by(document.get("inbox"), actor_id)

@@ -30,7 +30,7 @@ Handler = Callable[[Peer, dict[str, Any]], str]
 
 
 _CLAIM = (
-    f"INSERT INTO {Received._meta.db_table} "  # noqa: S608
+    f"INSERT INTO {Received._meta.db_table} "  # noqa: S608  # nosec B608
     "(activity_id, peer_id, kind, payload, received_at, outcome)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (activity_id) DO NOTHING RETURNING id"

@@ -274,6 +274,10 @@ def _receive(peer: Peer, activity: dict[str, Any]) -> tuple[bool, str]:
         return inbox.receive(peer, activity)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's extension, not JSON
+
+
 @csrf_exempt
 @require_POST
 def inbox_view(request: HttpRequest) -> HttpResponse:
@@ -289,11 +293,13 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
             401,
         )
     try:
-        activity = json.loads(body)
-    except ValueError:
+        activity = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         return refused("bad_json", gettext("The body is not JSON."), 400)
     if not isinstance(activity, dict):
         return refused("bad_json", gettext("The body is not a JSON object."), 400)
+    if not vocab.storable(activity):
+        return refused("bad_json", gettext("The body is not JSON."), 400)
     try:
         if vocab.ref(activity.get("actor")) != actor_id:
             return refused("signature_wrong_actor", gettext(REFUSALS["wrong_actor"]), 401)

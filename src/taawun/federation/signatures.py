@@ -583,7 +583,7 @@ def _structured(name: str, value: str) -> str:
         try:
             parsed.parse(value.encode("ascii"))
             return str(parsed)
-        except Exception:  # noqa: S112 -- the next structured type may fit
+        except Exception:  # noqa: S112 -- the next structured type may fit  # nosec B112
             continue
     raise _refuse(f"{name} is not a structured field")
 

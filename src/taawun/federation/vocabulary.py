@@ -10,6 +10,7 @@ object) and strict where it matters (ids must be http(s) URLs on the sender's ow
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -103,6 +104,34 @@ def activity(
 
 
 # --- Reading ----------------------------------------------------------------------------------
+
+
+MAX_DEPTH = 64
+
+
+def storable(document: Any) -> bool:
+    """Whether a document from another server can be kept as it came: no NUL in any text
+    (PostgreSQL refuses one), no NaN or infinity (not JSON), nested at most MAX_DEPTH deep.
+    Walked without recursion."""
+    pending = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(value, str):
+            if "\x00" in value:
+                return False
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return False
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str) or "\x00" in key:
+                    return False
+                pending.append((item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return True
 
 
 def bad(what: str) -> InvalidInput:

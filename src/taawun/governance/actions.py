@@ -13,18 +13,16 @@ import hashlib
 import secrets
 from calendar import monthrange
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.urls import reverse
+from django.utils import timezone
 
 from taawun.accounts.actions import grant_role, revoke_role
-from taawun.accounts.models import Role, RoleGrant, User
-from taawun.accounts.selectors import has_role
+from taawun.accounts.models import Consent, Role, RoleGrant, User
+from taawun.accounts.selectors import declined, has_role
 from taawun.coop.actions import adopt_policy
 from taawun.coop.selectors import current_policy, latest_policy, policy_number
 from taawun.domain import decision
@@ -42,6 +40,8 @@ from taawun.domain.text import checked_text
 from taawun.members.actions import decide_application_by_vote
 from taawun.members.models import Application, Membership
 from taawun.members.selectors import current_memberships, voters
+from taawun.notifications.actions import moment, notify_each
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import next_number, record
 
 from . import selectors
@@ -92,6 +92,25 @@ def _locked(number: int) -> Proposal:
     if proposal is None:
         raise NotFound("no_such_proposal", gettext_noop("There is no such proposal."))
     return proposal
+
+
+def _tell(kind: str, proposal: Proposal, people: Sequence[int], **details: Any) -> int:
+    """One notification to each of ``people`` (user ids) about ``proposal``, in one insert."""
+    payload = {"proposal": proposal.number, "title": proposal.title, **details}
+    link = reverse("governance:proposal", args=[proposal.number])
+    return notify_each(kind=kind, notes=[(person, payload, link) for person in people])
+
+
+def _tell_voters(proposal: Proposal, now: dt.datetime, *, besides: int | None = None) -> None:
+    """Every member who can vote hears that a vote opened (but its author)."""
+    people = voters(on=timezone.localdate(now))
+    if besides is not None:
+        people = people.exclude(user_id=besides)
+    assert proposal.closes_at is not None
+    closes = moment(proposal.closes_at)
+    _tell(
+        Notice.VOTE_OPENED, proposal, list(people.values_list("user_id", flat=True)), closes=closes
+    )
 
 
 @transaction.atomic
@@ -196,6 +215,8 @@ def propose(
         seed_sha256=proposal.seed_digest,
         effective_from=proposal.effective_from,
     )
+    if proposal.status == Proposal.Status.OPEN:
+        _tell_voters(proposal, now, besides=actor.pk)
     return proposal
 
 
@@ -439,6 +460,9 @@ def close_vote(*, number: int, now: dt.datetime | None = None) -> Proposal:
         seed=proposal.seed,
         adopted_version=proposal.adopted.number if proposal.adopted else None,
     )
+    people = set(voting_now.values_list("user_id", flat=True))
+    people.update(took_part.values_list("member__user_id", flat=True))
+    _tell(Notice.VOTE_RESULT, proposal, sorted(people), outcome=proposal.outcome)
     return proposal
 
 
@@ -557,6 +581,7 @@ def _open_admission(application: Application, policy: Policy, now: dt.datetime) 
         application=application.pk,
         seed_sha256=proposal.seed_digest,
     )
+    _tell_voters(proposal, now)
     return proposal
 
 
@@ -640,8 +665,9 @@ def end_terms(*, now: dt.datetime | None = None) -> int:
 
 
 def remind_voters(*, now: dt.datetime | None = None) -> int:
-    """Email, once per vote, the members who have not voted on a vote closing within the
-    policy's reminder hours. Returns how many emails were sent."""
+    """Remind, once per vote, the members who have not voted on a vote closing within the
+    policy's reminder hours: a notification each, emailed by the background round as their
+    choices say. Returns how many members with an email were reminded."""
     now = now or timezone.now()
     hours = current_policy().policy.governance.reminder_hours
     if not hours:
@@ -666,28 +692,13 @@ def remind_voters(*, now: dt.datetime | None = None) -> int:
                 .select_related("user")
             )
             _audit(None, "reminded", proposal, members=len(waiting))
-            people = [m.user.email for m in waiting if m.user.email]
-            transaction.on_commit(partial(_send_reminders, proposal, people))
+            unwilling = declined(Consent.Topic.VOTE_REMINDERS, [m.user_id for m in waiting])
+            people = [m.user.email for m in waiting if m.user.email and m.user_id not in unwilling]
+            willing = [m.user_id for m in waiting if m.user_id not in unwilling]
+            closes = moment(proposal.closes_at) if proposal.closes_at else ""
+            _tell(Notice.VOTE_CLOSING, proposal, willing, closes=closes)
             sent += len(people)
     return sent
-
-
-def _send_reminders(proposal: Proposal, people: list[str]) -> None:
-    """One email per member, in each of the co-op's languages (no member has to choose)."""
-    closes = timezone.localtime(proposal.closes_at).strftime("%Y-%m-%d %H:%M")
-    subjects, texts = [], []
-    for language in current_policy().policy.languages:
-        with translation.override(language):
-            subjects.append(gettext("A vote closes soon: %(title)s") % {"title": proposal.title})
-            texts.append(
-                gettext(
-                    "You have not voted yet on proposal #%(number)s, %(title)s. Voting closes "
-                    "at %(closes)s."
-                )
-                % {"number": proposal.number, "title": proposal.title, "closes": closes}
-            )
-    for email in people:
-        send_mail(" / ".join(subjects), "\n\n".join(texts), None, [email], fail_silently=True)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.urls import reverse as page_url
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -27,6 +28,8 @@ from taawun.domain.receipt import Breakdown, breakdown
 from taawun.domain.surplus import Patronage as SurplusPatronage
 from taawun.domain.surplus import allocate_surplus, apportion, charge_loss
 from taawun.members.models import Membership, PaymentMethod
+from taawun.notifications.actions import notify_each
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import next_number, record
 
 from .models import (
@@ -805,6 +808,7 @@ def run_payouts(
         currency=currency,
     )
     total = Decimal(0)
+    paid = []
     for held in owed:
         assert held.member is not None
         amount = Money(-held.balance, currency)
@@ -829,8 +833,11 @@ def run_payouts(
             entry=entry,
         )
         total += amount.amount
+        details = {"run": run.number, "amount": str(amount.amount), "currency": currency}
+        paid.append((held.member.user_id, details, page_url("ledger:mine")))
     run.total = total
     run.save(update_fields=["total"])
+    notify_each(kind=Notice.PAYOUT_PAID, notes=paid)
     return run
 
 

@@ -38,34 +38,48 @@ def _money(amount: object, currency: str) -> str:
     return str(Money.of(amount, currency))
 
 
+class Document:
+    """A one-column A4 PDF in the reader's language: Arabic shaped and laid right to left."""
+
+    def __init__(self, title: str) -> None:
+        from fpdf import FPDF
+
+        rtl = (get_language() or "ar").startswith("ar")
+        self.pdf = FPDF(format="A4")
+        self.pdf.set_title(title)
+        self.pdf.set_creator("Taawun")
+        self.pdf.add_font("body", fname=str(pdf_font()))
+        self.pdf.set_text_shaping(
+            use_shaping_engine=True,
+            direction="rtl" if rtl else "ltr",
+            script="arab" if rtl else "latn",
+            language="ar" if rtl else "en",
+        )
+        self.pdf.add_page()
+        self.align = "R" if rtl else "L"
+        self.width = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
+
+    def line(self, text: str, size: int = 11, gap: float = 7) -> None:
+        self.pdf.set_font("body", size=size)
+        self.pdf.multi_cell(self.width, gap, text, align=self.align, new_x="LMARGIN", new_y="NEXT")
+
+    def space(self, height: float) -> None:
+        self.pdf.ln(height)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
 def notice_pdf(allocation: Allocation, coop_name: str) -> bytes:
-    from fpdf import FPDF
-
-    rtl = (get_language() or "ar").startswith("ar")
-    pdf = FPDF(format="A4")
-    pdf.set_title(gettext("Notice of allocation"))
-    pdf.set_creator("Taawun")
-    pdf.add_font("body", fname=str(pdf_font()))
-    pdf.set_text_shaping(
-        use_shaping_engine=True,
-        direction="rtl" if rtl else "ltr",
-        script="arab" if rtl else "latn",
-        language="ar" if rtl else "en",
-    )
-    pdf.add_page()
-    align = "R" if rtl else "L"
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def line(text: str, size: int = 11, gap: float = 7) -> None:
-        pdf.set_font("body", size=size)
-        pdf.multi_cell(width, gap, text, align=align, new_x="LMARGIN", new_y="NEXT")
+    document = Document(gettext("Notice of allocation"))
+    line = document.line
 
     member = allocation.member
     period = allocation.period
     currency = allocation.currency
     line(coop_name, 16, 9)
     line(gettext("Notice of allocation"), 14, 9)
-    pdf.ln(2)
+    document.space(2)
     line(
         gettext(
             "%(coop)s notifies member %(number)s, %(name)s, of their share of the result of "
@@ -81,7 +95,7 @@ def notice_pdf(allocation: Allocation, coop_name: str) -> bytes:
     )
     if allocation.reversed:
         line(gettext("This allocation was undone when the period was reopened."))
-    pdf.ln(2)
+    document.space(2)
     rows = [(gettext("Hours worked"), str(allocation.hours))]
     rows.append((gettext("Revenue earned"), _money(allocation.revenue, currency)))
     if allocation.loss_charged:
@@ -105,8 +119,8 @@ def notice_pdf(allocation: Allocation, coop_name: str) -> bytes:
         line(f"{label}: {value}")
     explanation = (period.allocation or {}).get("explanation") or []
     if explanation:
-        pdf.ln(3)
+        document.space(3)
         line(gettext("How the result was shared"), 13, 8)
         for message, params in explanation:
             line("• " + (gettext(message) % params if params else gettext(message)), 10, 6)
-    return bytes(pdf.output())
+    return document.output()

@@ -13,7 +13,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from taawun.accounts.models import Role, User
+from taawun.accounts.actions import note_consent
+from taawun.accounts.models import Consent, Role, User
 from taawun.accounts.selectors import require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain import shares
@@ -667,10 +668,13 @@ def update_profile(*, actor: User, **changes: Any) -> Profile:
     profile, _created = Profile.objects.select_for_update().get_or_create(
         user=actor, defaults={"display_name": actor.get_full_name()}
     )
+    listed = profile.show_in_directory
     for field, value in changes.items():
         setattr(profile, field, value.strip() if isinstance(value, str) else value)
     profile.full_clean()
     profile.save()
+    if profile.show_in_directory != listed:  # a consent given or withdrawn: keep its record
+        note_consent(user=actor, topic=Consent.Topic.DIRECTORY, given=profile.show_in_directory)
     record(
         actor_id=actor.pk,
         action="profile.updated",

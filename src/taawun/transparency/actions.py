@@ -196,12 +196,12 @@ def audit_log() -> int:
     next chunks are read."""
     stored = [
         bytes(digest)
-        for rows in _streamed(f"SELECT digest FROM {log.TABLE} WHERE level = 0 ORDER BY position")  # noqa: S608
+        for rows in _streamed(f"SELECT digest FROM {log.TABLE} WHERE level = 0 ORDER BY position")  # noqa: S608  # nosec B608
         for (digest,) in rows
     ]
     leaves: list[bytes] = []
     changed = None
-    query = f"SELECT seq, canonical, salt, digest FROM {AuditEntry._meta.db_table} ORDER BY seq"  # noqa: S608
+    query = f"SELECT seq, canonical, salt, digest FROM {AuditEntry._meta.db_table} ORDER BY seq"  # noqa: S608  # nosec B608
     pool = _workers(len(stored))
     in_flight: deque[tuple[list[tuple[Any, ...]], Future[Any]]] = deque()
     with (

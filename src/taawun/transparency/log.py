@@ -31,7 +31,7 @@ def fetch(positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     pairs = ", ".join(["(%s, %s)"] * (len(wanted) // 2))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT level, position, digest FROM {TABLE} "  # noqa: S608 (only placeholders)
+            f"SELECT level, position, digest FROM {TABLE} "  # noqa: S608 (only placeholders)  # nosec B608
             f"WHERE (level, position) IN (VALUES {pairs})",
             wanted,
         )
@@ -40,8 +40,8 @@ def fetch(positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
 
 NODE_COLUMNS = ("level", "position", "digest")
 COUNTER = Counter._meta.db_table
-ADVANCE = f"UPDATE {COUNTER} SET last = last + %s WHERE name = 'audit' RETURNING last, edge"  # noqa: S608
-STORE_EDGE = f"UPDATE {COUNTER} SET edge = %s WHERE name = 'audit'"  # noqa: S608
+ADVANCE = f"UPDATE {COUNTER} SET last = last + %s WHERE name = 'audit' RETURNING last, edge"  # noqa: S608  # nosec B608
+STORE_EDGE = f"UPDATE {COUNTER} SET edge = %s WHERE name = 'audit'"  # noqa: S608  # nosec B608
 
 
 class _Batch:

@@ -43,7 +43,7 @@ def append_rows(*batches: Batch, then: tuple[str, list[Any]] | None = None) -> N
             for table, names, rows in prepared:
                 if rows:
                     marks = ", ".join(["%s"] * len(rows[0]))
-                    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+                    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
                     cursor.executemany(sql, rows)
             if then is not None:
                 cursor.execute(*then)

@@ -6,3 +6,6 @@ class WebConfig(AppConfig):
     name = "taawun.web"
     label = "web"
     verbose_name = _("Site")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deployment checks)

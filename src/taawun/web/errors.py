@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -26,6 +27,12 @@ def is_contention(error: BaseException) -> bool:
     if getattr(cause, "sqlstate", None) in CONTENTION_STATES:
         return True
     return "database is locked" in str(error)  # SQLite's busy timeout ran out
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """The database could not be reached (down, restarting, connection lost): nothing was
+    written, and the same request will work once it is back."""
+    return isinstance(error, OperationalError | InterfaceError) and not is_contention(error)
 
 
 def explain(error: DomainError) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from taawun.transparency.versioning import end_request_memo, start_request_memo
@@ -21,6 +24,8 @@ POLICY = "; ".join(
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -88,3 +93,38 @@ class NulFreeQueryMiddleware:
                 cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
             request.GET = QueryDict(cleaned.urlencode())  # immutable, as Django's own
         return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """Refuse a request whose declared body is over ``MAX_UPLOAD_BYTES`` (413) or whose
+    Content-Length is not a number (400) before anything reads the body, so no view, form or
+    upload handler spends memory, disk or time on it. Placed first: the one rule for every
+    address; an address may keep a smaller limit of its own (the federation inbox does)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        # HTTP's digits only: Python's int() would also take "+3", " 3", "3_0" and "٣".
+        size = int(declared) if declared.isascii() and declared.isdigit() else -1
+        limit: int = settings.MAX_UPLOAD_BYTES
+        if 0 <= size <= limit:
+            return self.get_response(request)
+        with translation.override(translation.get_language_from_request(request)):
+            if size < 0:
+                return self._refuse(request, 400, "bad_length", _("The request is malformed."))
+            message = _("The request is larger than %(most)s MB.") % {
+                "most": f"{limit / (1024 * 1024):g}"
+            }
+            return self._refuse(request, 413, "too_large", message)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+        if request.path.startswith(("/api/", "/ap/", "/.well-known/", "/nodeinfo/")):
+            response: HttpResponse = JsonResponse({"error": code, "message": message})
+            response.status_code = status
+        else:
+            request.user = AnonymousUser()  # the page is drawn before anyone is signed in
+            response = render(request, "web/refused.html", {"reason": message}, status=status)
+        return response

@@ -31,6 +31,7 @@ def shared_page(view: View) -> View:
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or len(messages.get_messages(request)):
             return view(request, *args, **kwargs)
+        request.shared_page = True  # type: ignore[attr-defined]  # no per-person counts in it
         roles = ",".join(sorted(role.value for role in roles_of(request.user)))
         key = f"taawun:page:{data_version()}:{get_language()}:{roles}:{request.get_full_path()}"
         page: str | None = cache.get(key)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 
 from taawun.accounts.models import User
@@ -28,6 +29,8 @@ from taawun.market.actions import MAX_ID
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.members.selectors import membership_of
+from taawun.notifications.actions import notify
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import record
 
 from .models import Basket, BasketLine, Cart, CartLine, Fulfilment, Product
@@ -449,6 +452,13 @@ def checkout(
                 unit_price=line.product.unit_price,
             )
             for line in producer_lines
+        )
+        notify(
+            recipient=producer.user_id,
+            kind=Notice.PRODUCT_ORDERED,
+            payload={"order": order.pk, "items": sum(line.quantity for line in producer_lines)},
+            link=reverse("market:order", args=[order.pk]),
+            actor=actor,
         )
         orders.append(order)
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()

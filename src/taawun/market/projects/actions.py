@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -31,6 +32,8 @@ from taawun.market.actions import MAX_ID
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.members.selectors import membership_of
+from taawun.notifications.actions import notify
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import record
 
 from .models import Brief, Milestone, PlannedMilestone, Proposal
@@ -322,6 +325,13 @@ def choose_proposal(*, actor: User, proposal_id: int, method: str) -> Brief:
             order=order, brief=brief, number=step.number, title=step.title, due_on=due
         )
     _audit(actor, "agreed", brief, proposal=proposal.pk, method=method)
+    notify(
+        recipient=proposal.worker.user_id,
+        kind=Notice.PROPOSAL_ACCEPTED,
+        payload={"brief": brief.pk, "proposal": proposal.pk},
+        link=reverse("market:projects:brief", args=[brief.pk]),
+        actor=actor,
+    )
     return brief
 
 

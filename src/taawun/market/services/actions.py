@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -34,6 +35,8 @@ from taawun.domain.pricing import quote_agreed, quote_service
 from taawun.market import actions as market
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
+from taawun.notifications.actions import moment, notify
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import record
 
 from . import selectors
@@ -399,17 +402,26 @@ def book(
         method=method,
         named_worker=worker_number is not None,
     )
-    _hold(
-        Booking(
-            order=order,
-            service=service,
-            worker=worker,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            method=method,
-        )
+    booking = Booking(
+        order=order,
+        service=service,
+        worker=worker,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        method=method,
     )
+    _hold(booking)
+    _tell(Notice.BOOKING_REQUESTED, booking, actor)
     return order
+
+
+def _tell(kind: str, booking: Booking, actor: User, *, worker: Membership | None = None) -> None:
+    """Tell the booking's worker (or ``worker``) and its customer, except whoever acted."""
+    payload = {"order": booking.order_id, "starts": moment(booking.starts_at)}
+    link = reverse("market:order", args=[booking.order_id])
+    worker = worker or booking.worker
+    for recipient in (worker.user_id, booking.order.customer_id):
+        notify(recipient=recipient, kind=kind, payload=payload, link=link, actor=actor)
 
 
 def _hold(booking: Booking) -> None:
@@ -468,13 +480,15 @@ def confirm(*, actor: User, order_id: int) -> Order:
     """The worker (or the board) commits to the booked time."""
     booking = _booking_for(actor, order_id)
     market.require_party(actor, booking.order, worker=True, board=True)
-    return _move(
+    order = _move(
         booking,
         actor,
         to=Status.CONFIRMED,
         allowed=[Status.REQUESTED],
         event=OrderEvent.Kind.CONFIRMED,
     )
+    _tell(Notice.BOOKING_CONFIRMED, booking, actor)
+    return order
 
 
 @transaction.atomic
@@ -493,6 +507,7 @@ def decline(*, actor: User, order_id: int, reason: str = "") -> Order:
         data={"fee": "0"},
     )
     Booking.objects.filter(pk=booking.pk).update(active=False)
+    _tell(Notice.BOOKING_CANCELLED, booking, actor)
     return order
 
 
@@ -575,8 +590,18 @@ def reschedule(
         starts_at=starts_at,
         worker=worker,
     )
+    before, was = booking.worker, booking.starts_at
     booking.starts_at, booking.ends_at, booking.worker = starts_at, ends_at, worker
     _hold(booking)
+    _tell(Notice.BOOKING_RESCHEDULED, booking, actor)
+    if before.pk != worker.pk:  # the worker it was booked with no longer has it
+        notify(
+            recipient=before.user_id,
+            kind=Notice.BOOKING_CANCELLED,
+            payload={"order": booking.order_id, "starts": moment(was)},
+            link=reverse("market:order", args=[booking.order_id]),
+            actor=actor,
+        )
     return order
 
 
@@ -611,4 +636,5 @@ def cancel(*, actor: User, order_id: int) -> Order:
         market.take_payment(order=fee_order, actor=actor, method=booking.method)
         booking.late_fee = fee_order
     booking.save(update_fields=["active", "late_fee"])
+    _tell(Notice.BOOKING_CANCELLED, booking, actor)
     return order

@@ -268,6 +268,15 @@ def my_bookings(viewer: User, *, upcoming_only: bool = True) -> QuerySet[Booking
     return bookings.order_by("starts_at", "id")
 
 
+def my_schedule(viewer: User) -> list[tuple[dt.date, list[Booking]]]:
+    """The viewer's live bookings as a worker from today on, by day on the co-op's clock."""
+    today = timezone.localdate()
+    days: dict[dt.date, list[Booking]] = {}
+    for booking in my_bookings(viewer).filter(ends_at__gte=at_local(today, dt.time(0))):
+        days.setdefault(timezone.localtime(booking.starts_at).date(), []).append(booking)
+    return list(days.items())
+
+
 # --- What may be done with a booking now ---------------------------------------------------
 
 

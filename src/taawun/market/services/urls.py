@@ -9,6 +9,7 @@ urlpatterns = [
     path("manage/", views.manage, name="manage"),
     path("<int:service_id>/edit/", views.edit, name="edit"),
     path("week/", views.week, name="week"),
+    path("schedule/", views.schedule, name="schedule"),
     path("week/<int:window_id>/remove/", views.remove_window, name="remove_window"),
     path("bookings/<int:order_id>/confirm/", views.confirm, name="confirm"),
     path("bookings/<int:order_id>/decline/", views.decline, name="decline"),

@@ -208,6 +208,18 @@ def week(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
+def schedule(request: HttpRequest) -> HttpResponse:
+    """The worker's coming bookings, day by day: the page a phone keeps for offline use."""
+    viewer = person(request)
+    return render(
+        request,
+        "market_services/schedule.html",
+        {"days": selectors.my_schedule(viewer), "now": timezone.now()},
+    )
+
+
+@login_required
 @require_POST
 @refusals
 def remove_window(request: HttpRequest, window_id: int) -> HttpResponse:

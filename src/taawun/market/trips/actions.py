@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -28,6 +29,8 @@ from taawun.ledger.models import Patronage
 from taawun.market import actions as market
 from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
+from taawun.notifications.actions import notify_each
+from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import record
 
 from . import selectors
@@ -450,6 +453,7 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
         pickup_km=Decimal(repr(round(sum(a.explanation.pickup_km for a in chosen), 3))),
         inputs=_inputs(trips, presences, workers, barred, by_number),
     )
+    offered = []
     for assignment in sorted(chosen, key=lambda a: int(a.request_id)):
         order = locked[int(assignment.request_id)]
         worker = by_number[int(assignment.worker_id)]
@@ -470,6 +474,9 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
             data={"offer": offer.pk, "run": run.pk, "worker": worker.number},
             worker=worker,
         )
+        link = reverse("market:order", args=[order.pk])
+        offered.append((worker.user_id, {"order": order.pk, "offer": offer.pk}, link))
+    notify_each(kind=Notice.TRIP_OFFERED, notes=offered)  # one insert for the whole batch
     _audit(
         None,
         "dispatch",

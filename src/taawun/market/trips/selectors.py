@@ -179,3 +179,11 @@ def open_trips_near(member: Membership) -> list[tuple[Trip, Decimal]]:
             found.append((trip, Decimal(repr(round(km, 1)))))
     found.sort(key=lambda pair: (pair[1], pair[0].order_id))
     return found[:NEARBY_LIMIT]
+
+
+def awaiting_dispatch() -> bool:
+    """Some trip waits for a worker, or for a worker's answer to an offer."""
+    return (
+        Order.objects.filter(sector=Sector.TRIP, status=Status.REQUESTED).exists()
+        or Offer.objects.filter(status=Offer.Status.OFFERED).exists()
+    )

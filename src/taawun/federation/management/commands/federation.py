@@ -1,8 +1,8 @@
 """``taawun manage federation [--loop SECONDS]``: deliver what is due to sister co-ops, time
 out unanswered referrals and transfers, and publish changed offers.
 
-The web server does this in a background thread of its own; run this where that thread is off
-(``FEDERATION_WORKER=false``, e.g. several servers behind a proxy with one delivery process)."""
+The background round does this (``taawun.background``); run this where rounds are off
+(``TAAWUN_BACKGROUND=off``)."""
 
 from __future__ import annotations
 
