@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-load install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search bench-load install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox
+bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search
 
 bench-directory: install-dev
 	scripts/ensure-test-services
@@ -83,6 +83,11 @@ bench-log: install-dev
 bench-inbox: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/inbox.py
+
+bench-search: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_search.py --postgres
 
 # Not part of `bench`: it runs ten minutes and more.
 bench-load: install-dev

@@ -40,6 +40,8 @@ def fingerprint() -> dict[str, Any]:
     from taawun.governance.models import Ballot, Participation, Proposal
     from taawun.ledger.models import Account, JournalEntry, Period, Posting
     from taawun.members.models import Instalment, Membership, ShareOperation
+    from taawun.school import search
+    from taawun.school.models import Attempt, Lesson, Revision
     from taawun.transparency import log
     from taawun.transparency.models import AuditEntry, TreeHead
     from tests.ledger.helpers import books_problems
@@ -70,6 +72,14 @@ def fingerprint() -> dict[str, Any]:
         "signed_heads": _all_rows(TreeHead),
         "peers": _all_rows(Peer),
         "credit_lines": _all_rows(CreditLine),
+        "lessons": _all_rows(Lesson),
+        "page_versions": _all_rows(Revision),
+        "lesson_attempts": _all_rows(Attempt),
+        # the index is rebuilt from the texts on restore: the same searches find the same
+        "searches": {
+            query: [(hit.kind, hit.ref, hit.title) for hit in search.search(query)]
+            for query in ("الحجز", "التصويت", "customer", "passkey")
+        },
         "media": {
             p.relative_to(media).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(media.rglob("*"))

@@ -247,6 +247,7 @@ def test_a_co_op_comes_back_identical_from_its_backup(
     assert manifest["media_files"] == len(original["media"]) == 14
     assert (manifest["keys_included"], manifest["keys"]) == (True, list(backup.KEY_FILES))
     assert original["books_problems"] == []
+    assert all(original["searches"].values())  # so a restore without its index would show
     assert len(original["tallies"]) == 2 and original["ballots"] and original["credit_lines"]
 
     # On SQLite: into a new SQLite database. On PostgreSQL: into SQLite, and that copy's

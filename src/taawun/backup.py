@@ -629,6 +629,7 @@ def restore(
     Nothing is written unless the archive checks out and the database is empty; the rows are
     loaded in one transaction, so a failure half-way leaves the database as empty as before."""
     from taawun.domain.errors import DomainError
+    from taawun.school import actions as school
     from taawun.transparency import log
     from taawun.transparency.actions import audit_log
 
@@ -666,6 +667,8 @@ def restore(
                 _restore_held_back(tables, unpacked)
                 _reset_sequences(tables)
                 _add_missing_migrate_rows()
+                _say(progress, "rebuilding the search index…")
+                school.reindex()  # the index is drawn from the texts, which the archive holds
                 keys = _place_files(manifest, unpacked, placed)
         except BackupError:
             placed.undo()

@@ -20,6 +20,7 @@ from taawun.ledger import actions as books
 from taawun.ledger.models import Account, Period
 from taawun.members import actions as members
 from taawun.members.models import Membership
+from taawun.school import demo as school
 
 DEMO_PASSWORD = "demo-taawun-2026"  # noqa: S105 - a published demo login, not a secret  # nosec B105
 DEMO_DOMAIN = "demo.taawun.example"
@@ -137,6 +138,7 @@ def create_demo() -> None:
     create_demo_books(founder)
     create_demo_market(founder)
     governance.populate(founder)
+    school.populate(founder)
 
 
 EXPENSES = [

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "taawun.transparency.opendata",
     "taawun.federation",
     "taawun.notifications",
+    "taawun.school",
 ]
 
 MIDDLEWARE = [

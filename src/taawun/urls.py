@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("taawun.federation.urls")),
     path("federation/", include("taawun.federation.page_urls")),
     path("notifications/", include("taawun.notifications.urls")),
+    path("school/", include("taawun.school.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -57,6 +57,7 @@ class MembershipRegister(RuleBasedStateMachine):
             founder_name="Board",
             founder_password=None,
             founder_class="worker",
+            starter_lessons=False,
         )
         self.board = User.objects.get(email="board@example.org")
         self.people = 0

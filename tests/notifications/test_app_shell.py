@@ -60,7 +60,11 @@ def test_the_service_worker_is_served_from_the_root(coop: Coop) -> None:
     assert "__" not in script.replace("__proto__", "")  # every value was filled in
     assert 'const OFFLINE_URL = "/offline/";' in script
     assert f'"{static("taawun/site.css")}"' in script
-    assert 'const KEPT_PAGES = ["/market/services/schedule/", "/market/services/week/"];' in script
+    assert (
+        'const KEPT_PAGES = ["/market/services/schedule/", "/market/services/week/", '
+        '"/school/courses/", "/school/pages/"];' in script
+    )
+    assert 'const KEPT_PICTURES = "/school/media/";' in script
     assert Client().post("/sw.js").status_code == 405
 
 

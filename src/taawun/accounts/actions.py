@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, gettext_noop
 from taawun.transparency.audit import record
@@ -33,14 +34,19 @@ def create_account(*, email: str, full_name: str, password: str | None) -> User:
 
 @transaction.atomic
 def grant_role(*, actor: User | None, user: User, role: Role, policy_version: int) -> RoleGrant:
-    """Grant board or admin. ``actor=None`` when the members decided it: the founding assembly
-    or an election."""
+    """Grant board, admin or teacher. ``actor=None`` when the members decided it: the founding
+    assembly or an election. An administrator's grant waits for the lessons the Policy asks for
+    before the role."""
+    from taawun.school.selectors import require_lessons, role_lessons
+
     if actor is not None:
         require_role(actor, Role.ADMIN)
     if role not in GRANTABLE_ROLES:
         raise InvalidInput("role_not_grantable", gettext_noop("This role follows from membership."))
     if RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True).exists():
         raise DomainError("role_held", gettext_noop("This person already holds that role."))
+    if actor is not None:  # the members' own decisions (founding, elections) are not second-guessed
+        require_lessons(user, role_lessons(role), language=get_language() or "ar")
     grant = RoleGrant.objects.create(user=user, role=role, granted_by=actor)
     record(
         actor_id=actor.pk if actor else None,

@@ -39,6 +39,7 @@ class MyDataOut(Schema):
     cart: list[dict[str, Any]]
     governance: dict[str, Any]
     notifications: dict[str, Any]
+    school: dict[str, Any]
     api_tokens: list[dict[str, Any]]
     referrals: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]

@@ -64,13 +64,15 @@ class Role(models.TextChoices):
     CUSTOMER = "customer", _("customer")
     BOARD = "board", _("board")
     ADMIN = "admin", _("administrator")
+    TEACHER = "teacher", _("teacher")  # writes the school's courses
 
 
-GRANTABLE_ROLES = (Role.BOARD, Role.ADMIN)
+GRANTABLE_ROLES = (Role.BOARD, Role.ADMIN, Role.TEACHER)
 
 
 class RoleGrant(models.Model):
-    """A granted role (board or admin); revoking sets ``revoked_at``, rows are never deleted."""
+    """A granted role (board, admin or teacher); revoking sets ``revoked_at``, rows are never
+    deleted."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_grants")
     role = models.CharField(

@@ -81,6 +81,10 @@ EXPORTED: dict[str, str] = {
     "notifications.Notification.recipient": "notifications.received",
     "notifications.Preference.user": "notifications.preferences",
     "notifications.CalendarKey.user": "notifications.calendar_feed",
+    "school.Attempt.user": "school.lesson_attempts",
+    "school.Course.author": "school.courses_written",
+    "school.Revision.author": "school.page_versions_written",
+    "school.Image.uploaded_by": "school.pictures_uploaded",
 }
 
 _OFFICER = "an officer's act on the co-op's records; the act itself is under audit_trail"
@@ -639,6 +643,39 @@ def _notifications(user: User) -> dict[str, Any]:
     }
 
 
+def _school(user: User) -> dict[str, Any]:
+    """What the person learned and wrote in the co-op's school and knowledge base."""
+    from taawun.school.models import Attempt, Course, Image, Revision
+
+    return {
+        "lesson_attempts": _rows(
+            Attempt.objects.filter(user=user).order_by("created_at", "id"),
+            "language",
+            "revision",
+            "correct",
+            "total",
+            "passed",
+            "created_at",
+            course="lesson__course__key",
+            lesson="lesson__key",
+        ),
+        "courses_written": _rows(
+            Course.objects.filter(author=user).order_by("id"), "key", "title_ar", "title_en"
+        ),
+        "page_versions_written": _rows(
+            Revision.objects.filter(author=user).order_by("created_at", "id"),
+            "number",
+            "title",
+            "note",
+            "created_at",
+            page="page__slug",
+        ),
+        "pictures_uploaded": _rows(
+            Image.objects.filter(uploaded_by=user).order_by("id"), "name", "created_at"
+        ),
+    }
+
+
 def build(user: User) -> dict[str, Any]:
     """The whole document for ``user`` (callers check who may read it)."""
     from taawun.apikeys.models import ApiToken
@@ -705,6 +742,7 @@ def build(user: User) -> dict[str, Any]:
         ),
         "governance": _governance(user),
         "notifications": _notifications(user),
+        "school": _school(user),
         "api_tokens": _rows(
             ApiToken.objects.filter(user=user).order_by("created_at", "id"),
             "name",

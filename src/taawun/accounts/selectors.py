@@ -225,6 +225,8 @@ def closing_obstacles(user: Any) -> list[DomainError]:
     if RoleGrant.objects.filter(user=user, revoked_at__isnull=True).exists():
         refuse(
             "role_held",
-            gettext_noop("You still hold the board or administrator role; it must end first."),
+            gettext_noop(
+                "You still hold a role (board, administrator or teacher); it must end first."
+            ),
         )
     return found

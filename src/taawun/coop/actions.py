@@ -69,10 +69,13 @@ def found_coop(
     city: str = "",
     about_ar: str = "",
     about_en: str = "",
+    starter_lessons: bool = True,
 ) -> Coop:
-    """The founding assembly: the co-op, its first policy, and its first member on the board."""
+    """The founding assembly: the co-op, its first policy, its first member on the board, and
+    (unless asked not to) the platform's own lessons in its school."""
     from taawun.ledger.actions import open_books
     from taawun.members.actions import admit_founder
+    from taawun.school import starter
 
     if Coop.objects.exists():
         raise DomainError("already_founded", gettext_noop("This co-op has already been founded."))
@@ -101,4 +104,6 @@ def found_coop(
     grant_role(actor=None, user=founder, role=Role.ADMIN, policy_version=version.number)
     grant_role(actor=None, user=founder, role=Role.BOARD, policy_version=version.number)
     admit_founder(user=founder, member_class=founder_class)
+    if starter_lessons:
+        starter.install()
     return coop

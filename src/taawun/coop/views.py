@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,8 +15,9 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from taawun.accounts.models import User
+from taawun.accounts.models import Role, User
 from taawun.domain.errors import DomainError
+from taawun.school.selectors import lessons_by_ref
 from taawun.web.errors import explain
 
 from . import actions
@@ -109,5 +112,20 @@ def policy(request: HttpRequest) -> HttpResponse:
             "classes": classes,
             "decisions": decisions,
             "versions": policy_versions(),
+            "school": _school_rules(rules),
         },
     )
+
+
+def _school_rules(rules: Any) -> dict[str, Any]:
+    """The lessons the rules ask for, as lessons (a name of none published asks for nothing)."""
+    asked = rules.school
+    refs = [*asked.before_first_vote, *(ref for _role, roles in asked.before_role for ref in roles)]
+    found = lessons_by_ref(refs)
+    return {
+        "first_vote": [found[ref] for ref in asked.before_first_vote if ref in found],
+        "roles": [
+            (Role(role).label, [found[ref] for ref in roles if ref in found])
+            for role, roles in asked.before_role
+        ],
+    }

@@ -8,7 +8,7 @@ are checked by :func:`validate` so that refusals carry translatable messages.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -306,6 +306,27 @@ class FederationRules(Frozen):
     credit_limit: Decimal = price("1000.00")
 
 
+LessonRef = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}/[a-z0-9][a-z0-9-]{0,59}$")]
+
+
+class RoleLessons(Frozen):
+    """Lessons (``course/lesson``) a person passes before an administrator may grant a role or
+    a member may stand for the board. An empty list asks for nothing."""
+
+    board: tuple[LessonRef, ...] = Field(default=(), max_length=20)
+    admin: tuple[LessonRef, ...] = Field(default=(), max_length=20)
+    teacher: tuple[LessonRef, ...] = Field(default=(), max_length=20)
+
+
+class SchoolRules(Frozen):
+    """What the co-op's school asks of its members; every requirement is optional."""
+
+    pass_percent: Percent = percent("80")  # of a quiz's questions answered right to pass
+    before_role: RoleLessons = RoleLessons()
+    before_first_vote: tuple[LessonRef, ...] = Field(default=(), max_length=20)
+    page_editors: Literal["members", "teachers"] = "members"  # who may edit the knowledge base
+
+
 class Policy(Frozen):
     schema_version: Literal[1] = 1
     currency: str
@@ -317,6 +338,7 @@ class Policy(Frozen):
     dispatch: DispatchRules = DispatchRules()
     accounting: AccountingRules = AccountingRules()
     federation: FederationRules = FederationRules()
+    school: SchoolRules = SchoolRules()
 
     def member_class(self, key: str) -> MemberClass:
         for member_class in self.membership.classes:

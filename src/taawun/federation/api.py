@@ -19,7 +19,7 @@ from pydantic import Field
 from taawun.accounts.models import User
 from taawun.apikeys.schemas import ERRORS, Input, MoneyText, RecordId, SafeText, money_text
 
-from . import actions, selectors
+from . import actions, learning, selectors
 from .models import CreditLine, CreditTransfer, Peer, Referral, RemoteOffer
 
 router = Router(tags=["federation"])
@@ -240,10 +240,12 @@ def offers(request: HttpRequest, sector: str = "") -> list[FedOfferOut]:
 @router.post(
     "/offers/publish",
     response={200: FedPublishedOut, **ERRORS},
-    summary="Send followers our new and changed offers (board)",
+    summary="Send followers our new and changed offers, shared lessons and pages (board)",
 )
 def publish(request: HttpRequest) -> FedPublishedOut:
-    return FedPublishedOut(activities=actions.publish_offers(actor=_actor(request)))
+    actor = _actor(request)
+    sent = actions.publish_offers(actor=actor) + learning.publish_learning(actor=actor)
+    return FedPublishedOut(activities=sent)
 
 
 @router.get("/referrals", response={200: list[FedReferralOut], **ERRORS}, summary="Referrals")

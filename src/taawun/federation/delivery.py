@@ -122,13 +122,16 @@ def deliver_due(limit: int = 200) -> dt.datetime | None:
 
 def run_once() -> dt.datetime | None:
     """One round of the background work: time out what is overdue, tell followers of changed
-    offers, deliver what is due. Nothing to do before the co-op is founded."""
+    offers and shared lessons and pages, deliver what is due. Nothing to do before the co-op is
+    founded."""
     from taawun.coop.selectors import get_coop
 
     from .actions import expire_overdue, publish_offers
+    from .learning import publish_learning
 
     if get_coop() is None:
         return None
     expire_overdue()
     publish_offers()
+    publish_learning()
     return deliver_due()

@@ -22,7 +22,7 @@ from taawun.domain.money import Money
 from taawun.market.models import Sector
 from taawun.transparency.audit import record
 
-from . import actions, offers
+from . import actions, learning, offers
 from . import vocabulary as vocab
 from .models import CreditLine, CreditTransfer, Outbound, Peer, Received, Referral
 
@@ -60,10 +60,12 @@ def _ignored(kind: str, activity: dict[str, Any]) -> bool:
     """What the co-op does nothing with (posts, likes, boosts): stored in one statement."""
     if kind not in HANDLERS:
         return True
-    return kind == "Create" and not vocab.types(activity.get("object")) & {
-        "Proposal",
-        "EconomicEvent",
-    }
+    obj = activity.get("object")
+    return (
+        kind == "Create"
+        and not vocab.types(obj) & {"Proposal", "EconomicEvent"}
+        and not learning.carries_document(obj)
+    )
 
 
 def receive(peer: Peer, activity: dict[str, Any]) -> tuple[bool, str]:
@@ -119,6 +121,7 @@ def on_follow(peer: Peer, activity: dict[str, Any]) -> str:
         Peer.objects.filter(pk=peer.pk).update(follows_us=True)
         peer.follows_us = True
         actions.welcome(peer)
+        learning.welcome(peer)
         record(
             actor_id=None,
             action="federation.follower_added",
@@ -344,6 +347,8 @@ def _transfer_offered(peer: Peer, activity: dict[str, Any], obj: dict[str, Any])
 def on_create(peer: Peer, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
     kinds = vocab.types(obj)
+    if learning.carries_document(obj):
+        return learning.take(peer, obj)
     if "Proposal" in kinds and isinstance(obj, dict):
         if peer.following != Peer.Following.ACCEPTED:
             return "not_followed"
@@ -410,7 +415,7 @@ def _transfer_done(peer: Peer, event: dict[str, Any]) -> str:
 def on_update(peer: Peer, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
     kinds = vocab.types(obj)
-    if "Proposal" in kinds:
+    if "Proposal" in kinds or learning.carries_document(obj):
         return on_create(peer, activity)
     if "taawun:CreditLine" in kinds and isinstance(obj, dict):
         if vocab.ref(obj.get("taawun:debtor")) != vocab.actor_id():
@@ -439,7 +444,7 @@ def on_update(peer: Peer, activity: dict[str, Any]) -> str:
 def on_delete(peer: Peer, activity: dict[str, Any]) -> str:
     object_id = vocab.ref(activity.get("object"))
     deleted, _ = peer.offers.filter(object_id=object_id).delete()
-    return "offer_withdrawn" if deleted else "ignored"
+    return "offer_withdrawn" if deleted else learning.withdraw(peer, object_id)
 
 
 def on_undo(peer: Peer, activity: dict[str, Any]) -> str:

@@ -299,3 +299,35 @@ class PublishedOffer(models.Model):
 
     def __str__(self) -> str:
         return self.object_id
+
+
+class PublishedLearning(models.Model):
+    """What we last told our followers of one of our shared courses or knowledge-base pages.
+
+    ``stamp`` names the version of the rows the document was built from, so a round rebuilds
+    (and re-encodes the pictures of) only what was edited since; ``digest`` is of the Article
+    last sent, so an edit that changes nothing sends nothing. An item whose activity would be
+    larger than a sister co-op's inbox takes is not sent and is marked ``too_large``: its
+    followers keep the version they last had, and the page offers the file instead."""
+
+    class Kind(models.TextChoices):
+        COURSE = "course", _("course")
+        PAGE = "page", _("knowledge-base page")
+
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    key = models.CharField(max_length=80)  # a course's key or a page's address
+    object_id = models.URLField(max_length=URL_LENGTH, unique=True)
+    stamp = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=64, blank=True)  # empty: never sent
+    size = models.PositiveIntegerField(default=0)  # bytes of the activity last built
+    too_large = models.BooleanField(default=False)
+    withdrawn = models.BooleanField(default=False)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="one_publication_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -20,7 +20,7 @@ import taawun
 from taawun.domain.errors import InvalidInput, gettext_noop
 from taawun.web.errors import explain
 
-from . import discovery, inbox, offers, selectors
+from . import discovery, inbox, learning, offers, selectors
 from . import vocabulary as vocab
 from .models import Outbound, Peer, Referral
 from .signatures import SignatureRefused, verify_request
@@ -172,6 +172,15 @@ def proposal(request: HttpRequest, slug: str) -> HttpResponse:
         if found["id"] == wanted:
             return activity_json({"@context": vocab.CONTEXT, **found})
     raise Http404
+
+
+@require_GET
+def learning_object(request: HttpRequest, kind: str, key: str) -> HttpResponse:
+    """A course or knowledge-base page of ours, while it is shared with sister co-ops."""
+    found = learning.shared_article(kind, key)
+    if found is None:
+        raise Http404
+    return activity_json({"@context": learning.CONTEXT, **found})
 
 
 @require_GET

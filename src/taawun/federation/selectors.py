@@ -22,7 +22,15 @@ from taawun.transparency import signing
 
 from . import discovery, keys, offers
 from . import vocabulary as vocab
-from .models import CreditLine, CreditTransfer, Delivery, Peer, Referral, RemoteOffer
+from .models import (
+    CreditLine,
+    CreditTransfer,
+    Delivery,
+    Peer,
+    PublishedLearning,
+    Referral,
+    RemoteOffer,
+)
 
 
 def handle() -> str:
@@ -216,6 +224,15 @@ def _lines(lines: list[dict[str, Any]]) -> dict[str, tuple[Decimal, str]]:
     if any(not balance.is_finite() for balance, _ in found.values()):
         raise ValueError("a balance that is not a number")
     return found
+
+
+def too_large_to_share(kind: str, key: str) -> bool:
+    """Whether the last round found the shared course or page (``kind`` "course" or "page",
+    ``key`` its key or address) too large for a sister co-op's inbox: its page then offers the
+    file to download instead. Sister co-ops keep the version they were last sent, if any."""
+    return PublishedLearning.objects.filter(
+        kind=kind, key=key, too_large=True, withdrawn=False
+    ).exists()
 
 
 def deliveries_pending() -> int:

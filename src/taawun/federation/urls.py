@@ -16,6 +16,7 @@ urlpatterns = [
     path("ap/following", protocol.following, name="following"),
     path("ap/credit", protocol.credit, name="credit"),
     path("ap/proposals/<slug:slug>", protocol.proposal, name="proposal"),
+    path("ap/learning/<str:kind>/<str:key>", protocol.learning_object, name="learning"),
     path("ap/activities/<uuid:activity_id>", protocol.outbound_activity, name="activity"),
     path("ap/referrals/<uuid:referral_id>", protocol.referral_object, name="referral"),
 ]

@@ -33,7 +33,7 @@ from taawun.members.templatetags.membership import money
 from taawun.web.errors import refusals
 from taawun.web.flow import board_desk, person, run_action
 
-from . import actions, selectors
+from . import actions, learning, selectors
 from . import vocabulary as vocab
 from .forms import (
     ConsentForm,
@@ -209,7 +209,8 @@ def offers(request: HttpRequest) -> HttpResponse:
 @board_desk
 @require_POST
 def publish(request: HttpRequest) -> HttpResponse:
-    if actions.publish_offers(actor=person(request)):
+    actor = person(request)
+    if actions.publish_offers(actor=actor) + learning.publish_learning(actor=actor):
         messages.success(request, _("Our offers were sent to the co-ops that follow us."))
     else:
         messages.info(request, _("Nothing was sent: no offer changed, or no co-op follows us yet."))

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from taawun.accounts.actions import grant_role, revoke_role
 from taawun.accounts.models import Consent, Role, RoleGrant, User
@@ -42,6 +43,7 @@ from taawun.members.models import Application, Membership
 from taawun.members.selectors import current_memberships, voters
 from taawun.notifications.actions import moment, notify_each
 from taawun.notifications.models import Kind as Notice
+from taawun.school import selectors as school
 from taawun.transparency.audit import next_number, record
 
 from . import selectors
@@ -78,6 +80,13 @@ def _voter(actor: User) -> Membership:
     if member is None:
         raise NotAllowed("no_vote", gettext_noop("Only members with a vote may do this."))
     return member
+
+
+def _first_vote_lessons(actor: User, member: Membership) -> None:
+    """A member who has never voted passes the lessons the Policy asks for before a first vote."""
+    refs = school.first_vote_lessons()
+    if refs and not Participation.objects.filter(member=member).exists():
+        school.require_lessons(actor, refs, language=get_language() or "ar")
 
 
 def _member(actor: User) -> Membership:
@@ -182,6 +191,8 @@ def propose(
                 gettext_noop("The board has %(seats)s seats."),
                 seats=policy.governance.board_size,
             )
+        if proposal.office == Mandate.BOARD:
+            _candidates_learned(proposal.options)
     if recall_of is not None:
         if kind != Kind.ORDINARY:
             raise InvalidInput("recall_is_ordinary", gettext_noop("A recall is a decision."))
@@ -239,11 +250,25 @@ def _live_mandate(mandate_id: int) -> Mandate:
 
 def _policy_change(proposal: Proposal, policy: Policy, changes: Mapping[str, Any]) -> None:
     changed = apply_changes(policy, changes)  # validated as a whole, floors included
+    _lessons_exist(changed)
     after, before = rules(changed), rules(policy)
     paths = [c.path for c in differences(policy, changed)]
     proposal.kind = decision_kind(policy, paths)
     proposal.changes = {path: after[path] for path in paths}
     proposal.before = {path: before[path] for path in paths}
+
+
+def _lessons_exist(policy: Policy) -> None:
+    """A rule may ask only for lessons members can take: published ones, named as they are."""
+    rules = policy.school
+    asked = [*rules.before_first_vote, *(ref for refs in rules.before_role for ref in refs[1])]
+    unknown = school.unknown_refs(asked)
+    if unknown:
+        raise InvalidInput(
+            "no_such_lesson",
+            gettext_noop("There is no published lesson %(ref)s."),
+            ref=unknown[0],
+        )
 
 
 def _rate(proposal: Proposal, policy: Policy, path: str) -> None:
@@ -301,6 +326,16 @@ def _candidates(numbers: Sequence[int]) -> list[dict[str, str]]:
     return [{"key": str(n), "label": found[n].user.get_full_name() or f"#{n}"} for n in wanted]
 
 
+def _candidates_learned(options: list[dict[str, str]]) -> None:
+    """Each candidate for the board has passed the lessons the Policy asks of board members."""
+    refs = school.role_lessons(Role.BOARD)
+    if not refs:
+        return
+    numbers = [int(option["key"]) for option in options]
+    for member in current_memberships().filter(number__in=numbers).select_related("user"):
+        school.require_lessons(member.user, refs, language=get_language() or "ar")
+
+
 def _seats(seats: int, options: list[dict[str, str]], *, elect: bool) -> int:
     most = len(options) - 1 if elect else 1
     if not isinstance(seats, int) or isinstance(seats, bool) or not 1 <= seats <= max(most, 1):
@@ -356,6 +391,7 @@ def cast_ballot(*, actor: User, number: int, choice: Any, now: dt.datetime | Non
         raise DomainError("not_voting", gettext_noop("This proposal is not open for voting."))
     if now >= proposal.closes_at:
         raise DomainError("vote_closed", gettext_noop("Voting on this proposal has closed."))
+    _first_vote_lessons(actor, member)
     rule = _rule(proposal)
     checked = decision.checked_choice(rule, choice, options=[o["key"] for o in proposal.options])
     if proposal.kind == Kind.RATE:

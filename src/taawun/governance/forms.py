@@ -43,6 +43,8 @@ SECTIONS = {
     "pricing": gettext_lazy("Prices"),
     "dispatch": gettext_lazy("How work is assigned"),
     "accounting": gettext_lazy("Accounts and the surplus"),
+    "federation": gettext_lazy("Sister co-ops"),
+    "school": gettext_lazy("The co-op school"),
 }
 GENERAL = gettext_lazy("General")
 POSITION_LABELS = {

@@ -32,8 +32,14 @@ GET = ["GET", "HEAD"]
 
 
 def _kept_pages() -> list[str]:
-    """The pages the worker keeps for offline use: a worker's schedule and week."""
-    return [reverse("market:services:schedule"), reverse("market:services:week")]
+    """The pages the worker keeps for offline use once opened: a worker's schedule and week,
+    and the school's lessons and knowledge-base pages."""
+    return [
+        reverse("market:services:schedule"),
+        reverse("market:services:week"),
+        reverse("school:index") + "courses/",
+        reverse("school:pages"),
+    ]
 
 
 @cache
@@ -44,6 +50,7 @@ def _script() -> str:
         "__CSS_URL__": static("taawun/site.css"),
         "__KEPT_PAGES__": json.dumps(_kept_pages()),
         "__STATIC_PREFIX__": static(""),
+        "__KEPT_PICTURES__": reverse("school:media", args=["x"])[:-1],
         "__SIGN_OUT_URL__": reverse("account_logout"),
     }
     for name, value in values.items():

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import secrets
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -43,31 +45,43 @@ class CheckedImage:
     preview: bytes
 
 
-def read_upload(upload: IO[bytes] | None) -> bytes:
-    """The uploaded bytes, refusing an empty file or one over the limit without reading it all."""
+def read_upload(upload: IO[bytes] | None, *, limit: int | None = None) -> bytes:
+    """The uploaded bytes, refusing an empty file or one over ``limit`` (``MAX_UPLOAD_BYTES``
+    unless given) without reading it all."""
+    limit = MAX_UPLOAD_BYTES if limit is None else limit
     declared = getattr(upload, "size", None)
     if upload is None or declared == 0:
         raise InvalidInput("empty_file", gettext_noop("Choose an image file to upload."))
-    if declared is not None and declared > MAX_UPLOAD_BYTES:
-        raise _too_large()
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if declared is not None and declared > limit:
+        raise _too_large(limit)
+    data = upload.read(limit + 1)
     if not data:
         raise InvalidInput("empty_file", gettext_noop("Choose an image file to upload."))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise _too_large()
+    if len(data) > limit:
+        raise _too_large(limit)
     return data
 
 
-def _too_large() -> InvalidInput:
+def _too_large(limit: int) -> InvalidInput:
     return InvalidInput(
         "file_too_large",
         gettext_noop("The image is larger than %(most)s MB."),
-        most=f"{MAX_UPLOAD_BYTES / (1024 * 1024):g}",
+        most=f"{limit / (1024 * 1024):g}",
     )
 
 
 def check_image(data: bytes, *, watermark: str) -> CheckedImage:
     """Open ``data`` as an image of an accepted format and draw its preview, or refuse it."""
+    with trusted_image(data) as (image, image_type):
+        width, height = image.size
+        preview = _preview(image, watermark)
+    return CheckedImage(data, image_type, width, height, preview)
+
+
+@contextmanager
+def trusted_image(data: bytes) -> Iterator[tuple[Image.Image, ImageType]]:
+    """``data`` opened, verified and decoded whole as PNG, JPEG or WebP, or a clear refusal;
+    whatever the caller draws from it inside the block is covered by the same refusals."""
     allowed = list(FORMATS)
     try:
         with warnings.catch_warnings():
@@ -77,8 +91,7 @@ def check_image(data: bytes, *, watermark: str) -> CheckedImage:
                 probe.verify()
             with Image.open(io.BytesIO(data), formats=allowed) as image:
                 image.load()
-                width, height = image.size
-                preview = _preview(image, watermark)
+                yield image, image_type
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(
             "too_many_pixels",
@@ -89,19 +102,25 @@ def check_image(data: bytes, *, watermark: str) -> CheckedImage:
         raise InvalidInput(
             "not_an_image", gettext_noop("This file is not a PNG, JPEG or WebP image.")
         ) from None
+    except InvalidInput:
+        raise
     except Exception:  # a decoder fed untrusted bytes may fail in any way: the file is unusable
         raise InvalidInput(
             "damaged_image", gettext_noop("This image is damaged or incomplete.")
         ) from None
-    return CheckedImage(data, image_type, width, height, preview)
 
 
-def _preview(image: Image.Image, watermark: str) -> bytes:
+def flattened(image: Image.Image) -> Image.Image:
+    """Upright RGB on white: what a JPEG or an opaque WebP can hold, metadata left behind."""
     frame = ImageOps.exif_transpose(image)
     if frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info:
         layer = frame.convert("RGBA")
         frame = Image.alpha_composite(Image.new("RGBA", layer.size, "white"), layer)
-    frame = frame.convert("RGB")
+    return frame.convert("RGB")
+
+
+def _preview(image: Image.Image, watermark: str) -> bytes:
+    frame = flattened(image)
     frame.thumbnail((PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE), Image.Resampling.LANCZOS)
     marked = _watermarked(frame, watermark)
     out = io.BytesIO()

@@ -1,7 +1,9 @@
 /* Taawun's service worker, served at /sw.js (scope: the whole site).
-   Pages: network first; the worker's schedule pages are kept when visited, so the last
-   schedule still shows offline; any other page never visited shows the offline page.
+   Pages: network first; the worker's schedule pages, lessons and knowledge-base pages are kept
+   when visited (not their edit forms), so they still show offline; any other page never
+   visited shows the offline page.
    Static files (the stylesheet): kept when fetched, served from the cache, refreshed behind.
+   The school's pictures: named by their content, so kept and served from the cache.
    Never kept: anything but GET, the JSON API, other sites. Old caches go on activate, and the
    kept pages go when someone signs out (a phone may be shared).
    The server fills in the values between double underscores. */
@@ -13,6 +15,7 @@ const PRECACHE = [OFFLINE_URL, "__CSS_URL__"];
 const KEPT_PAGES = __KEPT_PAGES__;
 const STATIC_PREFIX = "__STATIC_PREFIX__";
 const SIGN_OUT_URL = "__SIGN_OUT_URL__";
+const KEPT_PICTURES = "__KEPT_PICTURES__";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -41,7 +44,11 @@ async function forgetPages() {
 }
 
 function keptPage(url) {
-  return KEPT_PAGES.some((prefix) => url.pathname.startsWith(prefix));
+  return (
+    (KEPT_PAGES.some((prefix) => url.pathname.startsWith(prefix)) &&
+      !url.pathname.endsWith("/edit/")) ||
+    url.pathname.startsWith(KEPT_PICTURES)
+  );
 }
 
 async function pageFirstFromNetwork(request, url) {
@@ -75,6 +82,19 @@ async function staticFromCache(request) {
   return fresh;
 }
 
+async function pictureFromCache(request) {
+  const cache = await caches.open(CACHE);
+  const kept = await cache.match(request);
+  if (kept) {
+    return kept;
+  }
+  const response = await fetch(request);
+  if (response.ok) {
+    await cache.put(request, response.clone());
+  }
+  return response;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
@@ -91,5 +111,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(pageFirstFromNetwork(request, url));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(staticFromCache(request));
+  } else if (url.pathname.startsWith(KEPT_PICTURES)) {
+    event.respondWith(pictureFromCache(request));
   }
 });
