@@ -31,6 +31,7 @@ from taawun.federation.models import (
     Referral,
     RemoteOffer,
 )
+from taawun.school import actions as school
 from tests.web import helpers
 
 from .conftest import incoming_referral, make_peer, trip_order
@@ -240,8 +241,16 @@ def test_the_board_publishes_our_offers(founder: User, makers: Peer) -> None:
     assert response["Location"] == OFFERS
     shown = text(board.get(OFFERS))
     assert (
-        "Our offers were sent to the co-ops that follow us." in shown
-        or "Nothing was sent: no offer changed, or no co-op follows us yet." in shown
+        "Nothing was sent: no offer, shared lesson or page changed, or no co-op follows us yet."
+        in shown
+    )
+    page = school.save_page(
+        actor=founder, slug="keys", language="en", title="Office keys", body="Ask Rana."
+    )
+    school.share_page(actor=founder, page=page, shared=True)
+    board.post(OFFERS + "publish/")
+    assert "Our offers and shared lessons and pages were sent to the co-ops that follow us." in (
+        text(board.get(OFFERS))
     )
 
 

@@ -129,7 +129,8 @@ def test_board_candidates_have_passed_the_board_lessons(
             candidates=[founder_number, other.number],
             seats=1,
         )
-    assert refusal.value.code == "lessons_needed"
+    assert refusal.value.code == "candidate_lessons_needed"
+    assert refusal.value.params["name"] == "Fadi"
     _pass(other.user, installed.lessons.get(key="books"))
     governance.propose(
         actor=founder,

@@ -307,3 +307,10 @@ def test_a_long_query_looks_for_its_first_words_and_its_last() -> None:
     page(2, " ".join(f"w{n}" for n in [*range(MAX_QUERY_TERMS - 1), 39]), language="en")
     page(3, " ".join(f"w{n}" for n in range(39)), language="en")
     assert sorted(refs(" ".join(f"w{n}" for n in range(40)))) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_one_kind_named_alone_is_one_kind_not_its_letters() -> None:
+    index("page", 1, language="en", title="Keys", body="Ask Rana.")
+    assert [hit.ref for hit in search("keys", kinds="page")] == [1]
+    assert search("keys", kinds="p") == []

@@ -211,9 +211,18 @@ def offers(request: HttpRequest) -> HttpResponse:
 def publish(request: HttpRequest) -> HttpResponse:
     actor = person(request)
     if actions.publish_offers(actor=actor) + learning.publish_learning(actor=actor):
-        messages.success(request, _("Our offers were sent to the co-ops that follow us."))
+        messages.success(
+            request,
+            _("Our offers and shared lessons and pages were sent to the co-ops that follow us."),
+        )
     else:
-        messages.info(request, _("Nothing was sent: no offer changed, or no co-op follows us yet."))
+        messages.info(
+            request,
+            _(
+                "Nothing was sent: no offer, shared lesson or page changed, or no co-op "
+                "follows us yet."
+            ),
+        )
     return redirect("federation_pages:offers")
 
 

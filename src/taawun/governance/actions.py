@@ -332,8 +332,19 @@ def _candidates_learned(options: list[dict[str, str]]) -> None:
     if not refs:
         return
     numbers = [int(option["key"]) for option in options]
+    language = get_language() or "ar"
     for member in current_memberships().filter(number__in=numbers).select_related("user"):
-        school.require_lessons(member.user, refs, language=get_language() or "ar")
+        missing = school.lessons_missing(member.user, refs)
+        if missing:
+            raise DomainError(
+                "candidate_lessons_needed",
+                gettext_noop(
+                    "%(name)s has yet to pass the lessons the co-op's rules ask of board "
+                    "members: %(lessons)s."
+                ),
+                name=member.user.get_full_name() or f"#{member.number}",
+                lessons=school.titles(missing, language),
+            )
 
 
 def _seats(seats: int, options: list[dict[str, str]], *, elect: bool) -> int:

@@ -168,7 +168,7 @@ def search(
     if parsed is None or limit <= 0 or (kinds is not None and not kinds):
         return []
     whole, last = parsed
-    kept_kinds = None if kinds is None else list(kinds)
+    kept_kinds = None if kinds is None else [kinds] if isinstance(kinds, str) else list(kinds)
     page = [limit, max(0, offset)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

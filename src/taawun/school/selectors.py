@@ -154,12 +154,19 @@ def require_lessons(user: Any, refs: Sequence[str], *, language: str) -> None:
     """Refuse, naming the lessons, unless ``user`` has passed every lesson in ``refs``."""
     missing = lessons_missing(user, refs)
     if missing:
-        separator = "، " if language == "ar" else ", "
         raise DomainError(
             "lessons_needed",
             gettext_noop("The co-op's rules ask for these lessons first: %(lessons)s."),
-            lessons=separator.join(m.text("title", m.shown_language(language)) for m in missing),
+            lessons=titles(missing, language),
         )
+
+
+def titles(lessons: Sequence[Lesson], language: str) -> str:
+    """The lessons' titles in ``language`` where written, as a list in a sentence."""
+    separator = "، " if language == "ar" else ", "
+    return separator.join(
+        lesson.text("title", lesson.shown_language(language)) for lesson in lessons
+    )
 
 
 def role_lessons(role: Role) -> tuple[str, ...]:
