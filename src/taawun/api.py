@@ -116,6 +116,7 @@ api.add_router("/governance", governance_router)
 api.add_router("/governance/assemblies", "taawun.governance.assemblies.api.router")
 api.add_router("/log", log_router)
 api.add_router("/notifications", "taawun.notifications.api.router")
+api.add_router("/school", "taawun.school.api.router")
 api.add_router("/open-data", "taawun.transparency.opendata.api.router")
 api.add_router("/", "taawun.accounts.api.router")
 

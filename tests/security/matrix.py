@@ -237,6 +237,8 @@ FILLERS: list[tuple[str, str, str]] = [
     ("api/tokens/", "id", "token"),
     ("assemblies/requests/", "request_id", "assembly_request"),
     ("school/pages/", "number", "page_revision"),
+    ("api/school/courses/", "key", "course"),
+    ("api/school/courses/", "lesson", "lesson"),
     ("school/", "course_key", "course"),
     ("school/", "lesson_key", "lesson"),
     ("school/pages/", "slug", "page"),

@@ -424,6 +424,13 @@ API: dict[str, str] = {
     "GET api/notifications/preferences": "DAAAAA",
     "PUT api/notifications/preferences": "DVVVVV",
     "POST api/notifications/read-all": "DAAAAA",
+    "GET api/school/courses": "DAAAAA",
+    "GET api/school/courses/<key>": "DAAAAA",
+    "GET api/school/courses/<key>/lessons/<lesson>": "DAAAAA",
+    "POST api/school/courses/<key>/lessons/<lesson>/answers": "DVVVVV",
+    "GET api/school/search": "DVVVVV",  # the empty query string lacks the required q
+    "GET api/school/pages": "DDAAAA",
+    "GET api/school/pages/<slug>": "DDAAAA",
     "GET api/open-data/": "AAAAAA",
     "GET api/policy": "AAAAAA",
     "GET api/policy/versions": "AAAAAA",
