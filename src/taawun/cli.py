@@ -91,7 +91,7 @@ def _class_spec(text: str) -> dict[str, object]:
         "votes": "novote" not in rest,
         "works": key == "worker",
     }
-    numbers = [r for r in rest if r.isdigit()]
+    numbers = [r for r in rest if r.isdecimal()]
     if numbers:
         spec["instalment_interval_days"] = int(numbers[0])
     return spec

@@ -506,6 +506,13 @@ def test_a_payout_run_pays_everyone_once(
         member = own.post("/api/books/payout-runs", {"method": "cash"}, **key("r"))
         missing = board.post("/api/books/payout-runs", {"method": "cash"})
         bad = board.post("/api/books/payout-runs", {"method": "cash", "references": []}, **key("x"))
+        # "³" is a digit to str.isdigit() but no number to int(): a reference to no member
+        odd = board.post(
+            "/api/books/payout-runs",
+            {"method": "bank", "references": {"³": "TX-3", str(one.number): "TX-1"}},
+            **key("odd"),
+        )
+    assert (odd.status_code, odd.json()["error"]) == (400, "reference_required")
     assert (no_reference.status_code, no_reference.json()) == (
         400,
         {

@@ -11,6 +11,7 @@ that could never take effect is refused when it is proposed, not after the vote.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,8 @@ from .policy import Policy, parse
 
 KEYED_LISTS = frozenset({"membership.classes", "pricing.works.licences"})
 MAX_CHANGES = 50
+# Decimal digits, Arabic-Indic too; not "³", which str.isdigit() takes and int() refuses.
+WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,7 @@ def _checked_value(path: str, current: Any, value: Any) -> Any:
     elif isinstance(current, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
             return int(value.strip())
     elif isinstance(current, list):
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):

@@ -127,7 +127,7 @@ def propose(request: HttpRequest) -> HttpResponse:
     wanted = form["recall_of"].value()
     recalled = (
         selectors.mandates(viewer).filter(pk=wanted, ended_at__isnull=True).first()
-        if str(wanted or "").isdigit()
+        if str(wanted or "").isdecimal()
         else None
     )
     return render(

@@ -350,7 +350,7 @@ def record_expense(request: HttpRequest, payload: MoneyIn) -> Status[EntryOut]:
 @idempotent
 def run_payouts(request: HttpRequest, payload: PayoutIn) -> Status[PayoutRunOut]:
     references = {
-        int(number): text for number, text in payload.references.items() if number.isdigit()
+        int(number): text for number, text in payload.references.items() if number.isdecimal()
     }
     run = actions.run_payouts(
         actor=_actor(request),

@@ -89,7 +89,7 @@ class PayoutForm(KeyedForm):
             if not line.strip():
                 continue
             number, _sep, reference = (part.strip() for part in line.partition(":"))
-            if not (number.isdigit() and len(number) <= 9 and reference):
+            if not (number.isdecimal() and len(number) <= 9 and reference):
                 raise forms.ValidationError(
                     _("Write each line as 'member number: reference'."), code="bad_line"
                 )

@@ -263,7 +263,7 @@ def period_or_current(viewer: User | None, period_id: str | None) -> Period | No
     have any."""
     require_books_reader(viewer)
     if period_id:
-        wellformed = period_id.isdigit() and len(period_id) <= 18  # within a bigint
+        wellformed = period_id.isdecimal() and len(period_id) <= 18  # within a bigint
         found = Period.objects.filter(pk=int(period_id)).first() if wellformed else None
         if found is None:
             raise NotFound("not_found", gettext_noop("No such period."))

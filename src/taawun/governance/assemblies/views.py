@@ -176,7 +176,7 @@ def _answering(request: HttpRequest) -> AssemblyRequest | None:
     raw = request.GET.get("request", "")
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    if not raw.isdecimal() or not 0 < int(raw) <= MAX_ID:
         raise Http404
     return selectors.request_to_answer_or_404(person(request), int(raw))
 

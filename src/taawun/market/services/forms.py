@@ -103,7 +103,7 @@ class SlotForm(forms.Form):
         if (
             starts_at is None
             or starts_at.tzinfo is None
-            or not (worker == ANY_WORKER or (worker.isdigit() and len(worker) <= 9))
+            or not (worker == ANY_WORKER or (worker.isdecimal() and len(worker) <= 9))
         ):
             raise forms.ValidationError(_("Choose one of the times shown."), code="bad_slot")
         return starts_at, None if worker == ANY_WORKER else int(worker)
