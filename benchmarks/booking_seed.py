@@ -20,43 +20,24 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from seeds import PICKUP, found_bench_coop  # noqa: E402
 
 from taawun.accounts.actions import create_account  # noqa: E402
 from taawun.accounts.models import User  # noqa: E402
 from taawun.apikeys import actions as apikeys  # noqa: E402
-from taawun.coop.actions import found_coop  # noqa: E402
-from taawun.demo import CLASSES  # noqa: E402
 from taawun.domain import geo  # noqa: E402
-from taawun.domain.policy import founding_policy  # noqa: E402
 from taawun.market.trips import actions as trips  # noqa: E402
 from taawun.market.trips.models import Place  # noqa: E402
 from taawun.members import actions as members  # noqa: E402
 
 PASSWORD = "bench-password-123"
-PICKUP = ("31.9038", "35.2034")  # Al-Manara, Ramallah
-DROPOFF = ("31.9100", "35.2160")  # Al-Bireh municipality
 
 
 def seed(clients: int) -> dict[str, object]:
     call_command("migrate", verbosity=0)
-    found_coop(
-        name_ar="تعاونية القياس",
-        name_en="Bench Co-op",
-        handle="bench",
-        policy=founding_policy(currency="ILS", classes=CLASSES),
-        founder_email="board@bench.example",
-        founder_name="Board",
-        founder_password=PASSWORD,
-        founder_class="worker",
+    board, places = found_bench_coop(
+        handle="bench", name_ar="تعاونية القياس", name_en="Bench Co-op", password=PASSWORD
     )
-    board = User.objects.get(email="board@bench.example")
-    places = [
-        trips.add_place(actor=board, name_ar=name_ar, name_en=name_en, latitude=lat, longitude=lon)
-        for name_ar, name_en, (lat, lon) in (
-            ("دوار المنارة", "Al-Manara", PICKUP),
-            ("بلدية البيرة", "Al-Bireh municipality", DROPOFF),
-        )
-    ]
     customers, workers = [], []
     for n in range(clients):
         customer = create_account(

@@ -18,11 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import database
+from seeds import PICKUP, found_bench_coop
 
 DB_NAME = "taawun_load"
 PASSWORD = "load-password-123"
-PICKUP = ("31.9038", "35.2034")  # Al-Manara, Ramallah
-DROPOFF = ("31.9100", "35.2160")  # Al-Bireh municipality
 OPENS, CLOSES = dt.time(8), dt.time(20)
 
 
@@ -32,33 +31,15 @@ def seed(workers: int, customers: int, voters: int, proposals: int) -> dict[str,
     from taawun.accounts.actions import create_account
     from taawun.accounts.models import User
     from taawun.apikeys import actions as apikeys
-    from taawun.coop.actions import found_coop
-    from taawun.demo import CLASSES
     from taawun.domain import geo
-    from taawun.domain.policy import founding_policy
     from taawun.governance import actions as governance
     from taawun.market.services import actions as services
     from taawun.market.trips import actions as trips
     from taawun.members import actions as members
 
-    found_coop(
-        name_ar="تعاونية الحمل",
-        name_en="Load Co-op",
-        handle="load",
-        policy=founding_policy(currency="ILS", classes=CLASSES),
-        founder_email="board@load.example",
-        founder_name="Board",
-        founder_password=PASSWORD,
-        founder_class="worker",
+    board, places = found_bench_coop(
+        handle="load", name_ar="تعاونية الحمل", name_en="Load Co-op", password=PASSWORD
     )
-    board = User.objects.get(email="board@load.example")
-    places = [
-        trips.add_place(actor=board, name_ar=name_ar, name_en=name_en, latitude=lat, longitude=lon)
-        for name_ar, name_en, (lat, lon) in (
-            ("دوار المنارة", "Al-Manara", PICKUP),
-            ("بلدية البيرة", "Al-Bireh municipality", DROPOFF),
-        )
-    ]
     service = services.create_service(
         actor=board, title_ar="تنظيف المنازل", title_en="Home cleaning", duration_minutes=60
     )

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import database
+from seeds import DROPOFF, PICKUP, found_bench_coop
 
 HERE = Path(__file__).resolve().parent
 DB_NAME = "bench_log"
@@ -41,8 +42,6 @@ PROFILE_AT = 100_000
 BLOCK = 25
 """Actions per timed block; blocks with and without the log alternate (ABBA)."""
 SAMPLES = 200
-PICKUP = ("31.9038", "35.2034")  # Al-Manara, Ramallah
-DROPOFF = ("31.9100", "35.2160")  # Al-Bireh municipality
 ENTRY_COLUMNS = (
     "seq, at, actor_id, action, subject_type, subject_id, before, after, policy_version,"
     " canonical, salt, digest"
@@ -71,28 +70,10 @@ def found() -> tuple[list[Any], Any]:
     """The co-op, through the real actions as ``booking_seed.py`` builds it, with two places
     and a few customers to ask for trips."""
     from taawun.accounts.actions import create_account
-    from taawun.accounts.models import User
-    from taawun.coop.actions import found_coop
-    from taawun.demo import CLASSES
-    from taawun.domain.policy import founding_policy
-    from taawun.market.trips import actions as trips
 
-    found_coop(
-        name_ar="تعاونية القياس",
-        name_en="Bench Co-op",
-        handle="bench",
-        policy=founding_policy(currency="ILS", classes=CLASSES),
-        founder_email="board@bench.example",
-        founder_name="Board",
-        founder_password=None,
-        founder_class="worker",
+    board, _places = found_bench_coop(
+        handle="bench", name_ar="تعاونية القياس", name_en="Bench Co-op", password=None
     )
-    board = User.objects.get(email="board@bench.example")
-    for name_ar, name_en, (lat, lon) in (
-        ("دوار المنارة", "Al-Manara", PICKUP),
-        ("بلدية البيرة", "Al-Bireh municipality", DROPOFF),
-    ):
-        trips.add_place(actor=board, name_ar=name_ar, name_en=name_en, latitude=lat, longitude=lon)
     customers = [
         create_account(email=f"customer{n}@bench.example", full_name=f"C {n}", password=None)
         for n in range(4)

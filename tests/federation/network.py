@@ -15,6 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,22 @@ def drop_database(url: str) -> None:
     base, database = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@contextmanager
+def running(root: Path, *names: str) -> Iterator[list[Instance]]:
+    """Co-ops called ``names``, founded and serving under ``root``; afterwards stopped and
+    their databases dropped, however the tests went."""
+    made = [Instance(name, root / name, database_for(name)) for name in names]
+    try:
+        for instance in made:
+            instance.found()
+            instance.start()
+        yield made
+    finally:
+        for instance in made:
+            instance.stop()
+            drop_database(instance.database_url)
 
 
 def wait_for(check: Any, timeout: float = 30, what: str = "") -> Any:

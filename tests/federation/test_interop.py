@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -23,22 +22,15 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .bovine_peer import BovinePeer, Delivery
-from .network import Instance, database_for, drop_database, wait_for
+from .network import Instance, running, wait_for
 
 pytestmark = pytest.mark.network
 
 
 @pytest.fixture(scope="module")
 def coop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    root: Path = tmp_path_factory.mktemp("interop")
-    instance = Instance("bethlehem", root / "bethlehem", database_for("bethlehem"))
-    try:
-        instance.found()
-        instance.start()
-        yield instance
-    finally:
-        instance.stop()
-        drop_database(instance.database_url)
+    with running(tmp_path_factory.mktemp("interop"), "bethlehem") as (bethlehem,):
+        yield bethlehem
 
 
 @pytest.fixture(scope="module")

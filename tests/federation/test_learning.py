@@ -13,7 +13,6 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -33,7 +32,7 @@ from taawun.school import exchange
 from taawun.school.models import Course, Image, Lesson, Origin, Page
 
 from .conftest import make_peer
-from .network import Instance, database_for, drop_database, wait_for
+from .network import Instance, running, wait_for
 
 SITE = "http://testserver"
 THEM = "https://makers.example"
@@ -646,17 +645,8 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def sisters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, Instance]]:
-    root: Path = tmp_path_factory.mktemp("learning")
-    made = [Instance(name, root / name, database_for(name)) for name in ("hebron", "tubas")]
-    try:
-        for instance in made:
-            instance.found()
-            instance.start()
-        yield made[0], made[1]
-    finally:
-        for instance in made:
-            instance.stop()
-            drop_database(instance.database_url)
+    with running(tmp_path_factory.mktemp("learning"), "hebron", "tubas") as (hebron, tubas):
+        yield hebron, tubas
 
 
 def last_json(output: str) -> Any:

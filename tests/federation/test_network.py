@@ -7,29 +7,19 @@ doubled once both are back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .network import Instance, database_for, drop_database, wait_for
+from .network import Instance, running, wait_for
 
 pytestmark = pytest.mark.network
 
 
 @pytest.fixture(scope="module")
 def coops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, Instance]]:
-    root: Path = tmp_path_factory.mktemp("network")
-    made = [Instance(name, root / name, database_for(name)) for name in ("jenin", "nablus")]
-    try:
-        for instance in made:
-            instance.found()
-            instance.start()
-        yield made[0], made[1]
-    finally:
-        for instance in made:
-            instance.stop()
-            drop_database(instance.database_url)
+    with running(tmp_path_factory.mktemp("network"), "jenin", "nablus") as (jenin, nablus):
+        yield jenin, nablus
 
 
 def peer_of(instance: Instance, other: Instance) -> dict[str, Any] | None:

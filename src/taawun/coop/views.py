@@ -120,8 +120,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 def _school_rules(rules: Any) -> dict[str, Any]:
     """The lessons the rules ask for, as lessons (a name of none published asks for nothing)."""
     asked = rules.school
-    refs = [*asked.before_first_vote, *(ref for _role, roles in asked.before_role for ref in roles)]
-    found = lessons_by_ref(refs)
+    found = lessons_by_ref(asked.lesson_refs())
     return {
         "first_vote": [found[ref] for ref in asked.before_first_vote if ref in found],
         "roles": [

@@ -326,6 +326,10 @@ class SchoolRules(Frozen):
     before_first_vote: tuple[LessonRef, ...] = Field(default=(), max_length=20)
     page_editors: Literal["members", "teachers"] = "members"  # who may edit the knowledge base
 
+    def lesson_refs(self) -> list[str]:
+        """Every lesson these rules ask for, before a first vote or any role."""
+        return [*self.before_first_vote, *(ref for _role, refs in self.before_role for ref in refs)]
+
 
 class Policy(Frozen):
     schema_version: Literal[1] = 1

@@ -260,9 +260,7 @@ def _policy_change(proposal: Proposal, policy: Policy, changes: Mapping[str, Any
 
 def _lessons_exist(policy: Policy) -> None:
     """A rule may ask only for lessons members can take: published ones, named as they are."""
-    rules = policy.school
-    asked = [*rules.before_first_vote, *(ref for refs in rules.before_role for ref in refs[1])]
-    unknown = school.unknown_refs(asked)
+    unknown = school.unknown_refs(policy.school.lesson_refs())
     if unknown:
         raise InvalidInput(
             "no_such_lesson",

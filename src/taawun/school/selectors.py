@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from taawun.accounts.models import Role
 from taawun.accounts.selectors import has_role, require_role
 from taawun.coop.selectors import current_policy
 from taawun.domain.errors import DomainError, NotAllowed, NotFound, gettext_noop
+from taawun.domain.markdown import plain_text
 
 from . import search
 from .models import Attempt, Course, Image, Lesson, Page, Revision
@@ -226,10 +228,6 @@ class Found:
 
 def find(viewer: Any, query: str, *, limit: int = 20, offset: int = 0) -> list[Found]:
     """Lessons of published courses for anyone signed in, and pages for those who read them."""
-    from django.urls import reverse
-
-    from taawun.domain.markdown import plain_text
-
     kinds = ["lesson.ar", "lesson.en"] + (["page"] if may_read_pages(viewer) else [])
     hits = search.search(query, kinds=kinds, limit=limit, offset=offset)
     lessons = Lesson.objects.select_related("course").in_bulk(
