@@ -45,7 +45,7 @@ test: install-dev
 bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search
 
 bench-directory: install-dev
-	scripts/ensure-test-services
+	scripts/ensure-test-services bench
 	$(BIN)/python benchmarks/run.py
 
 bench-books: install-dev

@@ -630,7 +630,7 @@ def restore(
     loaded in one transaction, so a failure half-way leaves the database as empty as before."""
     from taawun.domain.errors import DomainError
     from taawun.school import actions as school
-    from taawun.transparency import log
+    from taawun.transparency import log, versioning
     from taawun.transparency.actions import audit_log
 
     if not archive_path.is_file():
@@ -682,6 +682,7 @@ def restore(
         except BaseException:
             placed.undo()
             raise
+    versioning.publish_from_database()  # the host's processes must not serve the old co-op
     _say(progress, "auditing the restored log…")
     try:
         checked = audit_log()

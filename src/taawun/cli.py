@@ -48,6 +48,8 @@ def _serve(bind: str, workers: int) -> None:
 
 
 def demo(args: argparse.Namespace) -> None:
+    # The demo's processes all run here: they share the data version through memory.
+    os.environ.setdefault("TAAWUN_DATA_VERSION_ON_HOST", "true")
     _django()
     from taawun.coop.selectors import get_coop
 

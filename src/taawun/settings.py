@@ -24,6 +24,10 @@ PRODUCTION = MODE == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 DATA_DIR = Path(env.str("TAAWUN_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+# Every process that writes to the co-op (servers, background rounds, workers, commands) runs on
+# this host and shares DATA_DIR: the data version is then shared through memory instead of read
+# from the database on each request (see transparency/hostversion.py).
+DATA_VERSION_ON_HOST = env.bool("TAAWUN_DATA_VERSION_ON_HOST", default=False)
 
 
 def _secret_key() -> str:

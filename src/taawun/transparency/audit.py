@@ -136,6 +136,7 @@ def write(entries: list[dict[str, Any]]) -> None:
         )
     nodes, packed = log.grown(first - 1, leaves, edge)
     append_rows((AuditEntry, ENTRY_COLUMNS, rows), nodes, then=(log.STORE_EDGE, [packed]))
+    connection.audit_written = (rows[-1][0], rows[-1][-1])  # type: ignore[attr-defined]  # shared at commit
 
 
 def _numbered(count: int) -> tuple[int, dict[tuple[int, int], bytes] | None]:

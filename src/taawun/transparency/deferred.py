@@ -11,6 +11,9 @@ takes, and it is held only for that moment.
 Savepoints are followed: an entry recorded inside a savepoint that is rolled back is dropped
 with it. Inside a test case (whose transaction never commits), the entries are written when the
 outermost block that is not the test's own ends.
+
+Once committed, the version the entries made is shared with the host's other processes when
+the co-op runs on one host (``hostversion``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class DeferredAudit:
         super().__init__(*args, **kwargs)
         self.pending_audit: list[dict[str, Any]] = []
         self._audit_marks: dict[str, int] = {}
+        self.audit_written: tuple[int, str] | None = None  # the last entry, until committed
 
     def _write_pending_audit(self) -> None:
         from .audit import write  # the models need this backend loaded first
@@ -47,7 +51,8 @@ class DeferredAudit:
 
     def savepoint_commit(self, sid: str) -> None:
         blocks = self.atomic_blocks  # type: ignore[attr-defined]
-        if self.pending_audit and all(getattr(b, "_from_testcase", False) for b in blocks):
+        as_commit = all(getattr(b, "_from_testcase", False) for b in blocks)
+        if self.pending_audit and as_commit:
             try:
                 self._write_pending_audit()
             except Exception:
@@ -55,6 +60,8 @@ class DeferredAudit:
                 raise
         super().savepoint_commit(sid)  # type: ignore[misc]
         self._audit_marks.pop(sid, None)
+        if as_commit:
+            self._publish_written()
 
     def commit(self) -> None:
         if self.pending_audit:
@@ -64,8 +71,18 @@ class DeferredAudit:
                 self.rollback()  # nothing of the action may be kept without its entry
                 raise
         super().commit()  # type: ignore[misc]
+        self._publish_written()
+
+    def _publish_written(self) -> None:
+        """Share the version this transaction's entries made, now that they are kept."""
+        written, self.audit_written = self.audit_written, None
+        if written is not None:
+            from .versioning import publish
+
+            publish(written)
 
     def rollback(self) -> None:
         self.pending_audit.clear()
         self._audit_marks.clear()
+        self.audit_written = None
         super().rollback()  # type: ignore[misc]
