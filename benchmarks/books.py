@@ -113,8 +113,8 @@ def postings_per_second(board: object, workers: list[int], sales: int) -> tuple[
     )
     audit_sql = (
         "INSERT INTO transparency_auditentry (seq, at, actor_id, action, subject_type,"
-        " subject_id, before, after, policy_version, canonical, digest)"
-        " VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s)"
+        " subject_id, before, after, policy_version, canonical, salt, digest)"
+        " VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s)"
     )
     patronage_sql = (
         "INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)"
@@ -151,6 +151,7 @@ def postings_per_second(board: object, workers: list[int], sales: int) -> tuple[
                     json.dumps(audit.after),
                     audit.policy_version,
                     audit.canonical,
+                    audit.salt,
                     audit.digest,
                 ],
             )
@@ -175,8 +176,8 @@ def load_a_year(members: int, postings: int) -> int:
         cursor.execute("SET session_replication_role = replica")  # load without the triggers
         cursor.execute(
             "INSERT INTO accounts_user (password, is_superuser, email, full_name, is_staff,"
-            " is_active, date_joined) SELECT '!', false, 'm' || g || '@bench.example', 'M ' || g,"
-            " false, true, now() FROM generate_series(1, %s) g",
+            " is_active, date_joined, language) SELECT '!', false, 'm' || g || '@bench.example',"
+            " 'M ' || g, false, true, now(), '' FROM generate_series(1, %s) g",
             [members],
         )
         cursor.execute("SELECT COALESCE(MAX(number), 0) FROM members_membership")
@@ -237,7 +238,7 @@ def load_a_year(members: int, postings: int) -> int:
             [period.pk, first],
         )
         cursor.execute(
-            "INSERT INTO transparency_counter (name, last) VALUES ('journal', %s)"
+            "INSERT INTO transparency_counter (name, last, edge) VALUES ('journal', %s, '')"
             " ON CONFLICT (name) DO UPDATE SET last = EXCLUDED.last",
             [first + sales],
         )

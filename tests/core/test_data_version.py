@@ -1,15 +1,27 @@
 """The data version: it moves with every recorded action, is read once per request, and on
-PostgreSQL is read by the connection's own health check."""
+PostgreSQL is read by the connection's own health check. The rules version: it moves only with
+actions that may change roles, memberships, accounts, the co-op or its policy."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from taawun.accounts.models import User
+from taawun.accounts.actions import grant_role
+from taawun.accounts.models import Role, User
+from taawun.domain.money import Money
+from taawun.ledger.actions import record_sale
+from taawun.transparency.audit import changes_rules
 from taawun.transparency.models import AuditEntry
-from taawun.transparency.versioning import data_version, end_request_memo, start_request_memo
+from taawun.transparency.versioning import (
+    data_version,
+    end_request_memo,
+    rules_version,
+    start_request_memo,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +88,62 @@ def test_on_postgresql_a_dead_connection_fails_the_check() -> None:
         assert kept.is_usable() is False
     finally:
         kept.close()
+
+
+def sale(founder: User, worker_number: int) -> None:
+    record_sale(
+        actor=founder,
+        worker_number=worker_number,
+        price=Money(Decimal("100.00"), "ILS"),
+        tip=Money(Decimal("0.00"), "ILS"),
+        method="cash",
+        hours=Decimal(1),
+    )
+
+
+def test_a_sale_moves_the_data_version_but_not_the_rules_version(
+    founder: User, make_member
+) -> None:
+    worker = make_member()
+    data, rules = data_version(), rules_version()
+    sale(founder, worker.number)
+    assert data_version() != data
+    assert rules_version() == rules
+    grant_role(actor=None, user=worker.user, role=Role.BOARD, policy_version=1)
+    assert rules_version() != rules
+
+
+def test_roles_and_the_policy_are_read_once_across_a_stream_of_sales(
+    founder: User, make_member
+) -> None:
+    worker = make_member()
+    sale(founder, worker.number)  # warms the roles and the policy under the rules version
+    with CaptureQueriesContext(connection) as queries:
+        sale(founder, worker.number)
+    tables = " ".join(query["sql"] for query in queries)
+    assert "accounts_rolegrant" not in tables
+    assert "coop_policyversion" not in tables
+    assert "members_membership" in tables  # the worker's row, locked for the sale
+
+
+@pytest.mark.parametrize(
+    ("action", "moves"),
+    [
+        ("books.sale", False),
+        ("order.placed", False),
+        ("trips.completed", False),
+        ("school.lesson_passed", False),
+        ("role.granted", True),
+        ("role.revoked", True),
+        ("membership.admitted", True),
+        ("application.approved", True),
+        ("policy.adopted", True),
+        ("account.password_changed", True),
+        ("notifications.preferences_set", True),
+        ("coop.founded", True),
+        ("governance.ballot_cast", True),
+        ("something.new", True),  # an action nobody listed moves it: safe by default
+    ],
+)
+def test_which_actions_move_the_rules_version(action: str, moves: bool) -> None:
+    assert changes_rules(action) is moves

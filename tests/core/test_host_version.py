@@ -19,14 +19,19 @@ from hypothesis import strategies as st
 
 from taawun.accounts.models import User
 from taawun.transparency import versioning
-from taawun.transparency.hostversion import HostVersion
-from taawun.transparency.models import AuditEntry
+from taawun.transparency.hostversion import HostVersion, Version
+from taawun.transparency.models import AuditEntry, Counter
 
 
-def newest() -> tuple[int, str]:
+def newest() -> Version:
     last = AuditEntry.objects.order_by("-seq").first()
+    rules = Counter.objects.get(name="rules")
     assert last is not None
-    return last.seq, last.digest[:16]
+    return Version(last.seq, last.digest[:16], rules.last, bytes(rules.edge).decode())
+
+
+def v(seq: int, digest: str, rules: int = 1, tag: str = "r" * 16) -> Version:
+    return Version(seq, digest, rules, tag)
 
 
 @pytest.fixture
@@ -41,22 +46,22 @@ def on_host(settings: Any, tmp_path: Path) -> HostVersion:
 def test_a_version_published_in_one_mapping_is_read_in_another(tmp_path: Path) -> None:
     writer, reader = HostVersion(tmp_path / "v"), HostVersion(tmp_path / "v")
     assert reader.read() is None  # a new file holds no version yet
-    writer.publish((41, "a" * 16))
-    assert reader.read() == (41, "a" * 16)
+    writer.publish(v(41, "a" * 16))
+    assert reader.read() == v(41, "a" * 16)
 
 
 def test_an_older_version_never_replaces_a_newer_one_unless_told(tmp_path: Path) -> None:
     host = HostVersion(tmp_path / "v")
-    host.publish((10, "b" * 16))
-    host.publish((9, "c" * 16))
-    assert host.read() == (10, "b" * 16)
-    host.publish((3, "d" * 16), replace=True)  # a restored database
-    assert host.read() == (3, "d" * 16)
+    host.publish(v(10, "b" * 16, rules=4))
+    host.publish(v(9, "c" * 16, rules=5, tag="5" * 16))  # its rules part is newer, not the rest
+    assert host.read() == v(10, "b" * 16, rules=5, tag="5" * 16)
+    host.publish(v(3, "d" * 16), replace=True)  # a restored database
+    assert host.read() == v(3, "d" * 16)
 
 
 def test_a_damaged_record_is_no_version(tmp_path: Path) -> None:
     host = HostVersion(tmp_path / "v")
-    host.publish((7, "e" * 16))
+    host.publish(v(7, "e" * 16))
     raw = bytearray((tmp_path / "v").read_bytes())
     raw[3] ^= 0xFF  # the number changed without its checksum: a torn or damaged write
     (tmp_path / "v").write_bytes(bytes(raw))
@@ -71,15 +76,17 @@ def test_whatever_the_order_of_publishing_the_newest_stays(
 ) -> None:
     host = HostVersion(tmp_path_factory.mktemp("v") / "v")
     for number in numbers:
-        host.publish((number, f"{number % 65536:016x}"))
+        host.publish(v(number, f"{number % 65536:016x}", rules=number % 7))
     top = max(numbers)
-    assert host.read() == (top, f"{top % 65536:016x}")
+    rules = max(number % 7 for number in numbers)
+    assert host.read() is not None
+    assert host.read()[:3] == (top, f"{top % 65536:016x}", rules)
 
 
 def _publish_many(path: str, numbers: list[int]) -> None:
     host = HostVersion(Path(path))
     for number in numbers:
-        host.publish((number, f"{number:016x}"))
+        host.publish(v(number, f"{number:016x}"))
 
 
 def test_processes_publishing_at_once_leave_the_newest(tmp_path: Path) -> None:
@@ -95,7 +102,7 @@ def test_processes_publishing_at_once_leave_the_newest(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    assert HostVersion(tmp_path / "v").read() == (2000, f"{2000:016x}")
+    assert HostVersion(tmp_path / "v").read() == v(2000, f"{2000:016x}")
 
 
 @pytest.mark.django_db
@@ -126,20 +133,20 @@ def test_in_a_request_the_shared_version_is_used_until_it_is_due_for_confirmatio
     on_host.confirmed()
     token = versioning.start_request_memo()
     try:
-        assert versioning.data_version() == f"{truth[0]}.{truth[1]}"
+        assert versioning.data_version() == f"{truth.seq}.{truth.digest}"
     finally:
         versioning.end_request_memo(token)
-    on_host.publish((truth[0] + 5, "f" * 16))  # an entry the trail does not hold
+    on_host.publish(truth._replace(seq=truth.seq + 5, digest="f" * 16))  # not in the trail
     token = versioning.start_request_memo()
     try:
         # Not yet due: the file is believed, as every process believes it.
-        assert versioning.data_version() == f"{truth[0] + 5}.{'f' * 16}"
+        assert versioning.data_version() == f"{truth.seq + 5}.{'f' * 16}"
     finally:
         versioning.end_request_memo(token)
     on_host.confirmed_at = float("-inf")
     token = versioning.start_request_memo()
     try:
-        assert versioning.data_version() == f"{truth[0]}.{truth[1]}"  # the database's, and
+        assert versioning.data_version() == f"{truth.seq}.{truth.digest}"  # the database's, and
     finally:
         versioning.end_request_memo(token)
     assert on_host.read() == truth  # the file put right for every process
@@ -150,7 +157,7 @@ def test_confirmation_brings_a_file_left_behind_up_to_date(
     on_host: HostVersion, founder: User
 ) -> None:
     truth = newest()
-    on_host.publish((1, "0" * 16), replace=True)  # a process died between commit and publish
+    on_host.publish(v(1, "0" * 16, rules=0, tag=""), replace=True)  # died before publishing
     on_host.confirmed_at = float("-inf")
     token = versioning.start_request_memo()
     try:
@@ -175,7 +182,7 @@ def test_confirmation_keeps_a_newer_version_the_trail_holds(
 def test_after_a_restore_the_databases_version_replaces_whatever_the_file_held(
     on_host: HostVersion, founder: User
 ) -> None:
-    on_host.publish((10**9, "9" * 16))
+    on_host.publish(v(10**9, "9" * 16))
     versioning.publish_from_database()
     assert on_host.read() == newest()
 

@@ -252,6 +252,7 @@ def test_membership_life_from_application_to_rejoining(
         "receipt": 2,
         "journal": 4,  # two payments, the sell-back and the repayment
         "policy_version": 1,
+        "rules": 10,  # the founding and each of the nine transactions listed below
     }
     assert actions_since(seq0) == [
         "application.submitted",

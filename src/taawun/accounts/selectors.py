@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from taawun.domain.errors import DomainError, NotAllowed, gettext_noop
-from taawun.transparency.versioning import cached, data_version
+from taawun.transparency.versioning import cached, rules_version
 
 from .models import Consent, Role, RoleGrant
 
@@ -37,14 +37,16 @@ def _granted_and_membership_roles(user_id: int) -> frozenset[Role]:
 
 def roles_of(user: Any) -> frozenset[Role]:
     """The roles a person holds now. Grants and memberships change only through recorded
-    actions, so the answer is cached under the data version (and kept on the user object)."""
+    actions, so the answer is cached under the rules version (and kept on the user object)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
-    version = data_version()
+    version = rules_version()
     memo: tuple[str, frozenset[Role]] | None = getattr(user, ROLE_MEMO, None)
     if memo is not None and memo[0] == version:
         return memo[1]
-    roles = cached(f"roles:{user.pk}", lambda: _granted_and_membership_roles(user.pk))
+    roles = cached(
+        f"roles:{user.pk}", lambda: _granted_and_membership_roles(user.pk), rules_only=True
+    )
     if user.is_superuser:
         roles = roles | {Role.ADMIN}
     setattr(user, ROLE_MEMO, (version, roles))

@@ -25,7 +25,7 @@ class CurrentPolicy:
 
 
 def get_coop() -> Coop | None:
-    return cached("coop", lambda: Coop.objects.filter(pk=1).first())
+    return cached("coop", lambda: Coop.objects.filter(pk=1).first(), rules_only=True)
 
 
 def get_coop_or_404() -> Coop:
@@ -50,10 +50,14 @@ def _versions() -> list[tuple[int, dt.datetime, str, bytes]]:
     ]
 
 
+def _policy_versions() -> list[tuple[int, dt.datetime, str, bytes]]:
+    return cached("policy_versions", _versions, rules_only=True)
+
+
 def current_policy() -> CurrentPolicy:
     """The policy version in force now (the newest whose effective date has come)."""
     now = timezone.now()
-    for number, effective_from, digest, text in cached("policy_versions", _versions):
+    for number, effective_from, digest, text in _policy_versions():
         if effective_from <= now:
             return CurrentPolicy(number, _parsed(digest, text))
     raise Http404("This installation has no co-op yet.")
@@ -62,14 +66,14 @@ def current_policy() -> CurrentPolicy:
 def latest_policy() -> CurrentPolicy:
     """The newest version adopted, whether in force or waiting for its effective date: a new
     change must build on it, or it would undo a change already decided."""
-    for number, _effective_from, digest, text in cached("policy_versions", _versions):
+    for number, _effective_from, digest, text in _policy_versions():
         return CurrentPolicy(number, _parsed(digest, text))
     raise Http404("This installation has no co-op yet.")
 
 
 def policy_number(number: int) -> policy_rules.Policy:
     """The policy as it stood in version ``number`` (to explain what an operation ran under)."""
-    for found, _effective_from, digest, text in cached("policy_versions", _versions):
+    for found, _effective_from, digest, text in _policy_versions():
         if found == number:
             return _parsed(digest, text)
     raise Http404("No such policy version.")

@@ -153,13 +153,22 @@ BALANCE_PLACES = Decimal("0.001")  # money_field's decimal places
 CHUNK = 2000  # accounts per statement: well under both databases' limit on parameters
 
 # Lock the accounts in id order (the one lock order), then add each delta: one round trip.
+# The accounts are named by id as this process remembers them, with what they are: if any id no
+# longer names that account (a restored or rebuilt database), nothing is changed and no row
+# comes back, and the caller looks the accounts up again.
 _ADD_TO_BALANCES_POSTGRES = """
-WITH locked AS (
-    SELECT id FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
+WITH wanted AS (
+    SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::text[], %s::bigint[])
+        AS w(id, delta, purpose, currency, member_id)
+), locked AS (
+    SELECT a.id FROM ledger_account AS a JOIN wanted AS w ON a.id = w.id
+        AND a.purpose = w.purpose AND a.currency = w.currency
+        AND a.member_id IS NOT DISTINCT FROM w.member_id
+    ORDER BY a.id FOR NO KEY UPDATE OF a
 )
-UPDATE ledger_account AS a SET balance = a.balance + v.delta
-FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::numeric[]) AS delta) AS v
-WHERE a.id = v.id AND a.id IN (SELECT id FROM locked)
+UPDATE ledger_account AS a SET balance = a.balance + w.delta
+FROM wanted AS w
+WHERE a.id = w.id AND (SELECT count(*) FROM locked) = %s
 RETURNING a.id, a.balance
 """
 # SQLite locks the whole database for a writer, so no row order matters; it does decimal
@@ -178,9 +187,26 @@ def _key(leg: Leg) -> AccountKey:
     return leg.purpose, leg.amount.currency, leg.member.pk if leg.member else None
 
 
+_remembered: dict[AccountKey, Account] = {}
+"""Accounts this process has posted to. An account is never deleted and never changes what it
+is for, so its id can be used without reading it again; the statement that adds to the balances
+checks each one still is what it was (``_ADD_TO_BALANCES_POSTGRES``)."""
+
+
 def _accounts(legs: list[Leg]) -> list[Account]:
     """Each leg's account, in a few queries whatever the number of legs; missing per-member
     accounts are opened on the way."""
+    keys = [_key(leg) for leg in legs]
+    remembered = connection.vendor == "postgresql" and len(keys) <= CHUNK
+    if remembered and all(key in _remembered for key in keys):
+        return [_remembered[key] for key in keys]
+    accounts = _looked_up(legs)
+    if len(_remembered) < 10 * CHUNK:  # a closing's thousands of member accounts are not kept
+        _remembered.update(zip(keys, accounts, strict=True))
+    return accounts
+
+
+def _looked_up(legs: list[Leg]) -> list[Account]:
     wanted = {_key(leg) for leg in legs}
     found: dict[AccountKey, Account] = {}
     shared = {(purpose, currency) for purpose, currency, member_id in wanted if member_id is None}
@@ -215,28 +241,51 @@ def _accounts(legs: list[Leg]) -> list[Account]:
             ],
             ignore_conflicts=True,
         )
-        return _accounts(legs)
+        return _looked_up(legs)
     return [found[_key(leg)] for leg in legs]
 
 
-def _add_to_balances(deltas: dict[int, Decimal]) -> dict[int, Decimal]:
-    """Add each delta to its account's balance under the account's row lock; the new balances."""
+def _add_to_balances(
+    accounts: list[Account], deltas: dict[int, Decimal]
+) -> dict[int, Decimal] | None:
+    """Add each delta to its account's balance under the account's row lock; the new balances,
+    or None, having changed nothing, if an account is no longer the one remembered."""
     ids = sorted(deltas)
     balances: dict[int, Decimal] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            by_id = {account.pk: account for account in accounts}
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
+                chosen = [by_id[i] for i in chunk]
                 cursor.execute(
-                    _ADD_TO_BALANCES_POSTGRES, [chunk, chunk, [deltas[i] for i in chunk]]
+                    _ADD_TO_BALANCES_POSTGRES,
+                    [
+                        chunk,
+                        [deltas[i] for i in chunk],
+                        [account.purpose for account in chosen],
+                        [account.currency for account in chosen],
+                        [account.member_id for account in chosen],
+                        len(chunk),
+                    ],
                 )
-                balances.update(cursor.fetchall())
+                found = cursor.fetchall()
+                if len(found) != len(chunk):  # only remembered accounts can (one chunk)
+                    return None
+                balances.update(found)
         else:
             for account_id in ids:
                 cursor.execute(_ADD_TO_BALANCE_SQLITE, [deltas[account_id], account_id])
                 found_id, balance = cursor.fetchone()
                 balances[found_id] = Decimal(str(balance)).quantize(BALANCE_PLACES)
     return balances
+
+
+def _deltas(accounts: list[Account], legs: list[Leg]) -> dict[int, Decimal]:
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for account, leg in zip(accounts, legs, strict=True):
+        deltas[account.pk] += leg.amount.amount
+    return deltas
 
 
 def _refuse_overdrawn(accounts: list[Account], balances: dict[int, Decimal]) -> None:
@@ -307,10 +356,15 @@ def post(
     day = on or timezone.localdate()
     period = _open_period(day)
     accounts = _accounts(legs)
-    deltas: dict[int, Decimal] = defaultdict(Decimal)
-    for account, leg in zip(accounts, legs, strict=True):
-        deltas[account.pk] += leg.amount.amount
-    finals = _add_to_balances(deltas)
+    deltas = _deltas(accounts, legs)
+    finals = _add_to_balances(accounts, deltas)
+    if finals is None:  # the database is not the one the accounts were remembered from
+        _remembered.clear()
+        accounts = _accounts(legs)
+        deltas = _deltas(accounts, legs)
+        finals = _add_to_balances(accounts, deltas)
+        if finals is None:
+            raise RuntimeError("accounts just read are not in the database")
     _refuse_overdrawn(accounts, finals)
     running = {pk: finals[pk] - delta for pk, delta in deltas.items()}
     balances: dict[int, Decimal] = {}
@@ -318,8 +372,7 @@ def post(
         running[account.pk] += leg.amount.amount
         balances[index] = running[account.pk]
     version = policy_version if policy_version is not None else current_policy().number
-    entry = JournalEntry.objects.create(
-        number=next_number("journal"),
+    entry = JournalEntry(
         date=day,
         period=period,
         kind=kind,
@@ -332,7 +385,7 @@ def post(
         recorded_at=timezone.now(),
         recorded_by=actor,
     )
-    Posting.objects.bulk_create(
+    lines = [
         Posting(
             entry=entry,
             account=accounts[i],
@@ -341,7 +394,8 @@ def post(
             balance_after=balances[i],
         )
         for i, leg in enumerate(legs)
-    )
+    ]
+    _insert_entry(entry, lines)
     if not standalone:
         return entry
     record(
@@ -361,6 +415,61 @@ def post(
         },
     )
     return entry
+
+
+# The journal number drawn, the entry and its postings written: one round trip. No row comes
+# back before the journal's counter row exists (the very first entry).
+_INSERT_ENTRY_POSTGRES = """
+WITH numbered AS (
+    UPDATE transparency_counter SET last = last + 1 WHERE name = 'journal' RETURNING last
+), entry AS (
+    INSERT INTO ledger_journalentry (number, date, period_id, kind, memo, member_id, hours,
+        reverses_id, idempotency_key, policy_version, recorded_at, recorded_by_id)
+    SELECT last, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM numbered
+    RETURNING id, number
+), lines AS (
+    INSERT INTO ledger_posting (entry_id, account_id, amount, currency, balance_after)
+    SELECT entry.id, line.* FROM entry,
+        unnest(%s::bigint[], %s::numeric[], %s::text[], %s::numeric[]) AS line
+)
+SELECT id, number FROM entry
+"""
+
+
+def _insert_entry(entry: JournalEntry, lines: list[Posting]) -> None:
+    """Store ``entry`` under the next journal number, with its postings."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_ENTRY_POSTGRES,
+                [
+                    entry.date,
+                    entry.period_id,
+                    entry.kind,
+                    entry.memo,
+                    entry.member_id,
+                    entry.hours,
+                    entry.reverses_id,
+                    entry.idempotency_key,
+                    entry.policy_version,
+                    entry.recorded_at,
+                    entry.recorded_by_id,
+                    [line.account_id for line in lines],
+                    [line.amount for line in lines],
+                    [line.currency for line in lines],
+                    [line.balance_after for line in lines],
+                ],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            entry.pk, entry.number = row
+            entry._state.adding, entry._state.db = False, connection.alias
+            return
+    entry.number = next_number("journal")
+    entry.save(force_insert=True)
+    for line in lines:
+        line.entry = entry  # now that it has its id
+    Posting.objects.bulk_create(lines)
 
 
 def scoped_key(actor: User, key: str | None) -> str | None:

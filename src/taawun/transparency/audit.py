@@ -13,6 +13,7 @@ from taawun.domain.canonical import canonical_bytes, plain
 from taawun.verifier import canonical_json, envelope, envelope_leaf
 
 from . import log
+from .hostversion import Version
 from .models import AuditEntry, Counter
 from .rows import append_rows
 from .versioning import forget_version
@@ -136,7 +137,53 @@ def write(entries: list[dict[str, Any]]) -> None:
         )
     nodes, packed = log.grown(first - 1, leaves, edge)
     append_rows((AuditEntry, ENTRY_COLUMNS, rows), nodes, then=(log.STORE_EDGE, [packed]))
-    connection.audit_written = (rows[-1][0], rows[-1][-1])  # type: ignore[attr-defined]  # shared at commit
+    last_seq, last_digest = rows[-1][0], str(rows[-1][-1])[:16]
+    kept: Version | None = getattr(connection, "audit_written", None)  # earlier in this commit
+    if any(changes_rules(entry["action"]) for entry in entries):
+        rules, tag = _move_rules_version(last_digest), last_digest
+    else:
+        rules, tag = (kept.rules, kept.rules_tag) if kept else (0, "")
+    connection.audit_written = Version(last_seq, last_digest, rules, tag)  # type: ignore[attr-defined]  # shared at commit
+
+
+RULES_NEUTRAL = (
+    "books.",
+    "order.",
+    "trips.",
+    "services.",
+    "shop.",
+    "works.",
+    "project.",
+    "school.",
+    "fairness.",
+)
+"""Actions that never change a role, a membership, an account, the co-op or its policy. Every
+other action moves the rules version (see ``versioning.rules_version``): an action missing from
+this list only costs a cache refresh, while one wrongly in it would leave a role or a rule stale,
+so the list names whole families of work, payments and learning, and nothing else."""
+
+
+def changes_rules(action: str) -> bool:
+    return not action.startswith(RULES_NEUTRAL)
+
+
+_MOVE_RULES = (
+    f"UPDATE {Counter._meta.db_table} SET last = last + 1, edge = %s"  # noqa: S608  # nosec B608
+    " WHERE name = 'rules' RETURNING last"
+)
+
+
+def _move_rules_version(tag: str) -> int:
+    """Count one more change of roles or rules, tagged with the entry that made it. Taken after
+    the audit counter, as the transaction commits: the same lock order for every action."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVE_RULES, [tag.encode("ascii")])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    number = next_number("rules")  # the first change ever: the counter row is made
+    Counter.objects.filter(name="rules").update(edge=tag.encode("ascii"))
+    return number
 
 
 def _numbered(count: int) -> tuple[int, dict[tuple[int, int], bytes] | None]:

@@ -28,7 +28,7 @@ class DeferredAudit:
         super().__init__(*args, **kwargs)
         self.pending_audit: list[dict[str, Any]] = []
         self._audit_marks: dict[str, int] = {}
-        self.audit_written: tuple[int, str] | None = None  # the last entry, until committed
+        self.audit_written: Any = None  # the version the entries made (hostversion.Version)
 
     def _write_pending_audit(self) -> None:
         from .audit import write  # the models need this backend loaded first

@@ -26,12 +26,26 @@ import struct
 import time
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
-# seq (unsigned 64-bit), digest prefix (16 ASCII hex characters), CRC-32 of the two.
-_RECORD = struct.Struct("<Q16sI")
+# The trail's last entry (number, digest prefix), the rules version (number, tag), CRC-32.
+_RECORD = struct.Struct("<Q16sQ16sI")
+_BODY = _RECORD.size - 4
 CONFIRM_SECONDS = 2.0
 
-Version = tuple[int, str]
+
+class Version(NamedTuple):
+    """What the data version and the rules version are made of (see ``versioning``)."""
+
+    seq: int
+    digest: str  # the first 16 hex digits of the trail's last entry
+    rules: int  # how many times roles, memberships, accounts or the policy changed
+    rules_tag: str  # the first 16 hex digits of the entry that changed them last
+
+    @classmethod
+    def from_row(cls, row: tuple[int, str, int | None, bytes | None]) -> Version:
+        seq, digest, rules, tag = row
+        return cls(seq, digest[:16], rules or 0, bytes(tag or b"").decode("ascii")[:16])
 
 
 class HostVersion:
@@ -52,23 +66,35 @@ class HostVersion:
     def read(self) -> Version | None:
         """The version in the file, or ``None`` if there is none yet or it cannot be read."""
         for _attempt in range(3):
-            seq, digest, check = _RECORD.unpack(self._map[: _RECORD.size])
-            if check == zlib.crc32(_RECORD.pack(seq, digest, 0)[:-4]) and seq:
-                return seq, digest.decode("ascii")
+            record = self._map[: _RECORD.size]
+            seq, digest, rules, tag, check = _RECORD.unpack(record)
+            if check == zlib.crc32(record[:_BODY]) and seq:
+                return Version(seq, digest.decode("ascii"), rules, tag.decode("ascii"))
         return None
 
     def publish(self, version: Version, *, replace: bool = False) -> None:
-        """Put ``version`` in the file if it is newer than the one there (or always, with
-        ``replace``). Writers take the file's lock, so the comparison and the write are one."""
-        seq, digest = version
-        body = _RECORD.pack(seq, digest[:16].encode("ascii"), 0)[:-4]
-        record = body + struct.pack("<I", zlib.crc32(body))
+        """Put ``version`` in the file where it is newer than what is there: the trail's part
+        and the rules' part each move forward only (or both are replaced, with ``replace``).
+        Writers take the file's lock, so the comparison and the write are one."""
         with open(self.path, "rb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 current = self.read()
-                if replace or current is None or current[0] < seq:
-                    self._map[: _RECORD.size] = record
+                if not replace and current is not None:
+                    if current.seq >= version.seq:
+                        version = version._replace(seq=current.seq, digest=current.digest)
+                    if current.rules >= version.rules:
+                        version = version._replace(rules=current.rules, rules_tag=current.rules_tag)
+                    if version == current:
+                        return
+                body = _RECORD.pack(
+                    version.seq,
+                    version.digest.encode("ascii"),
+                    version.rules,
+                    version.rules_tag.encode("ascii"),
+                    0,
+                )[:_BODY]
+                self._map[: _RECORD.size] = body + struct.pack("<I", zlib.crc32(body))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 

@@ -1,4 +1,5 @@
-"""The data version: a token that moves with every recorded action, and caching keyed on it."""
+"""The data version: a token that moves with every recorded action, and caching keyed on it;
+and the rules version, which moves only when roles, memberships, accounts or the policy do."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from .hostversion import HostVersion
-from .models import AuditEntry
+from .hostversion import HostVersion, Version
+from .models import AuditEntry, Counter
 
 T = TypeVar("T")
-Last = tuple[int, str] | None  # the trail's last entry: its number and digest
-VERSION_SQL = f"SELECT seq, digest FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1"  # noqa: S608  # nosec B608
+VERSION_SQL = (
+    f"SELECT a.seq, a.digest, r.last, r.edge FROM {AuditEntry._meta.db_table} a"  # noqa: S608  # nosec B608
+    f" LEFT JOIN {Counter._meta.db_table} r ON r.name = 'rules' ORDER BY a.seq DESC LIMIT 1"
+)
 _HOLDS_SQL = (
     f"SELECT 1 FROM {AuditEntry._meta.db_table} WHERE seq = %s AND substr(digest, 1, 16) = %s"  # noqa: S608  # nosec B608
 )
@@ -24,24 +27,27 @@ _HOLDS_SQL = (
 # Inside a web request the version is read once and kept until this connection records an
 # action; outside a request (commands, tests) it is read every time. Another process's commit
 # during a request shows from the next request on. See web.middleware.DataVersionMiddleware.
-_request_memo: ContextVar[dict[str, Last] | None] = ContextVar("taawun_data_version", default=None)
+_request_memo: ContextVar[dict[str, Version | None] | None] = ContextVar(
+    "taawun_data_version", default=None
+)
 _host: HostVersion | None = None
 
 
-def _as_version(last: Last) -> str:
-    return f"{last[0]}.{last[1][:16]}" if last else "0"
+def _as_version(last: Version | None) -> str:
+    return f"{last.seq}.{last.digest}" if last else "0"
 
 
-def _read_last() -> Last:
+def _as_rules_version(last: Version | None) -> str:
+    return f"{last.rules}.{last.rules_tag}" if last else "0"
+
+
+def _read_last() -> Version | None:
     # Plain SQL on purpose: this runs on every cached page, where the ORM's query building
     # cost more than the query itself.
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
-        return cursor.fetchone()
-
-
-def _read_version() -> str:
-    return _as_version(_read_last())
+        row = cursor.fetchone()
+    return Version.from_row(row) if row else None
 
 
 def host_version() -> HostVersion | None:
@@ -55,11 +61,11 @@ def host_version() -> HostVersion | None:
     return _host
 
 
-def publish(last: Last, *, replace: bool = False) -> None:
+def publish(last: Version | None, *, replace: bool = False) -> None:
     """Share a version just committed (or read from the database) with the host's processes."""
     host = host_version()
     if host is not None and last is not None:
-        host.publish((last[0], last[1][:16]), replace=replace)
+        host.publish(last, replace=replace)
 
 
 def publish_from_database() -> None:
@@ -67,25 +73,47 @@ def publish_from_database() -> None:
     publish(_read_last(), replace=True)
 
 
-def _confirm(host: HostVersion, last: Last) -> None:
-    """Bring the shared file in line with the database's ``last`` entry (see ``hostversion``)."""
-    if last is not None:
-        shared, truth = host.read(), (last[0], last[1][:16])
-        if shared is None or shared[0] < truth[0]:
+def _confirm(host: HostVersion, truth: Version | None) -> None:
+    """Bring the shared file in line with the database's ``truth`` (see ``hostversion``)."""
+    if truth is not None:
+        shared = host.read()
+        if shared is None or shared.seq < truth.seq or shared.rules < truth.rules:
             host.publish(truth)
         elif shared != truth:
             with connection.cursor() as cursor:
-                cursor.execute(_HOLDS_SQL, list(shared))
+                cursor.execute(_HOLDS_SQL, [shared.seq, shared.digest])
                 if cursor.fetchone() is None:  # a version this database never had
                     host.publish(truth, replace=True)
     host.confirmed()
 
 
-def remember_version(last: Last) -> None:
+def remember_version(row: tuple[int, str, int | None, bytes | None] | None) -> None:
     """Keep a version read as the request's connection health check (see ``postgresql``)."""
     memo = _request_memo.get()
     if memo is not None:
-        memo["read"] = last
+        memo["read"] = Version.from_row(row) if row else None
+
+
+def _current() -> Version | None:
+    """The versions as this request sees them: read once, from the host's shared file when
+    there is one and it is not due for confirmation, else from the database."""
+    memo = _request_memo.get()
+    if memo is None:
+        return _read_last()
+    if "read" in memo:
+        return memo["read"]
+    host = host_version()
+    if host is not None and not host.due_for_confirmation():
+        shared = host.read()
+        if shared is not None:
+            memo["read"] = shared
+            return shared
+    connection.close_if_health_check_failed()  # on PostgreSQL, the check reads the version
+    if "read" not in memo:
+        memo["read"] = _read_last()
+    if host is not None:
+        _confirm(host, memo["read"])
+    return memo["read"]
 
 
 def data_version() -> str:
@@ -96,30 +124,24 @@ def data_version() -> str:
     can be cached under this token and is never served stale. The digest part keeps tokens
     unique even when a database is restored or rebuilt and the sequence starts again.
     """
-    memo = _request_memo.get()
-    if memo is None:
-        return _read_version()
-    if "read" in memo:
-        return _as_version(memo["read"])
-    host = host_version()
-    if host is not None and not host.due_for_confirmation():
-        shared = host.read()
-        if shared is not None:
-            memo["read"] = shared
-            return _as_version(shared)
-    connection.close_if_health_check_failed()  # on PostgreSQL, the check reads the version
-    if "read" not in memo:
-        memo["read"] = _read_last()
-    if host is not None:
-        _confirm(host, memo["read"])
-    return _as_version(memo["read"])
+    return _as_version(_current())
 
 
-def start_request_memo() -> Token[dict[str, Last] | None]:
+def rules_version() -> str:
+    """A token that changes whenever roles, memberships, accounts, the co-op or its policy may
+    have changed (``audit.changes_rules``), and not with a sale or an order.
+
+    What depends only on those (a person's roles, the policy in force, the signed-in account)
+    is cached under it, so a busy co-op's stream of sales does not make every request read them
+    again. The tag is the digest of the entry that moved it, unique like the data version's."""
+    return _as_rules_version(_current())
+
+
+def start_request_memo() -> Token[dict[str, Version | None] | None]:
     return _request_memo.set({})
 
 
-def end_request_memo(token: Token[dict[str, Last] | None]) -> None:
+def end_request_memo(token: Token[dict[str, Version | None] | None]) -> None:
     _request_memo.reset(token)
 
 
@@ -130,8 +152,11 @@ def forget_version() -> None:
         memo.clear()
 
 
-def cached(name: str, compute: Callable[[], T], *, timeout: int = 24 * 3600) -> T:
-    """``compute()`` cached under the current data version (shared cache, any process).
+def cached(
+    name: str, compute: Callable[[], T], *, timeout: int = 24 * 3600, rules_only: bool = False
+) -> T:
+    """``compute()`` cached under the current data version (shared cache, any process), or under
+    the rules version when it reads only roles, memberships, accounts, the co-op or its policy.
 
     ``timeout`` bounds how long a value may outlive a change made outside the recorded actions.
     Inside an action that has changed something, the value is computed afresh and not kept: its
@@ -139,7 +164,9 @@ def cached(name: str, compute: Callable[[], T], *, timeout: int = 24 * 3600) -> 
     """
     if getattr(connection, "pending_audit", None):
         return compute()
-    key = f"taawun:{name}:{data_version()}"
+    current = _current()
+    version = _as_rules_version(current) if rules_only else _as_version(current)
+    key = f"taawun:{name}:{'r' if rules_only else ''}{version}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
