@@ -260,7 +260,8 @@ def close_seconds(board: object, period_id: int) -> tuple[float, int]:
 
 
 def statement_queries() -> tuple[int, int, int, int]:
-    """Queries for a member's statement: one with the fewest postings, one with the most."""
+    """Queries for a member's statement, the caches warm: one with the fewest postings, one with
+    the most."""
     from django.db import connection
     from django.db.models import Count
     from django.test.utils import CaptureQueriesContext
@@ -280,6 +281,7 @@ def statement_queries() -> tuple[int, int, int, int]:
     found = []
     for row in (few, many):
         member = Membership.objects.select_related("user").get(pk=row["account__member"])
+        in_request(lambda member=member: selectors.statement(member.user, member))  # warm
         with CaptureQueriesContext(connection) as queries:
             in_request(lambda member=member: selectors.statement(member.user, member))
         found.append((row["n"], len(queries)))
