@@ -9,10 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from taawun.accounts.actions import close_account
 from taawun.accounts.models import User
 from taawun.api import api
 from taawun.apikeys import actions as apikeys
@@ -21,6 +24,7 @@ from taawun.apikeys.models import ApiToken
 from taawun.members.models import Application
 from taawun.transparency.models import AuditEntry
 
+from ..conftest import PASSWORD
 from .conftest import Api, iso
 
 UNAUTHENTICATED = {"error": "unauthenticated", "message": "Sign in, or send a personal API token."}
@@ -104,6 +108,37 @@ def test_a_revoked_token_is_refused(make_member: Callable[..., Any]) -> None:
     assert response.status_code == 401
     assert response.json() == BAD_TOKEN
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_token_is_read_once_and_refused_at_once_when_revoked(
+    make_member: Callable[..., Any],
+) -> None:
+    member = make_member()
+    token, raw = apikeys.create_token(actor=member.user, name="phone")
+    client = Api(Client(HTTP_ACCEPT_LANGUAGE="en"), HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/me").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/me").status_code == 200
+    assert not [q for q in queries if "apikeys_apitoken" in q["sql"]]  # cached, use noted
+
+    apikeys.revoke_token(actor=member.user, token_id=token.pk)
+
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response.json() == BAD_TOKEN
+
+
+def test_a_closed_accounts_cached_token_is_refused(
+    coop: Any, make_account: Callable[..., User]
+) -> None:
+    person = make_account()
+    _token, raw = apikeys.create_token(actor=person, name="phone")
+    client = Api(Client(HTTP_ACCEPT_LANGUAGE="en"), HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/market/orders").status_code == 200
+
+    close_account(actor=person, confirm=PASSWORD)
+
+    assert client.get("/api/market/orders").status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -73,9 +74,11 @@ def revoke_token(*, actor: User, token_id: int) -> ApiToken:
 
 
 def note_token_use(token: ApiToken) -> None:
-    """Keep ``last_used_at`` roughly current (at most one write a minute per token)."""
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+    """Keep ``last_used_at`` roughly current: at most one write a minute per token, counted in
+    the shared cache (the token itself may come from the cache, with an older time)."""
+    seconds = int(LAST_USED_RESOLUTION.total_seconds())
+    if cache.add(f"taawun:token-used:{token.pk}", True, timeout=seconds):
+        now = timezone.now()
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
 

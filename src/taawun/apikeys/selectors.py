@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from django.core.cache import cache
+
 from taawun.accounts.models import User
+from taawun.transparency.versioning import rules_version
 
 from .models import ApiToken
 
@@ -16,18 +19,30 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+TOKEN_CACHE_SECONDS = 300
+
+
 def live_token(raw: str) -> ApiToken | None:
-    """The live token ``raw`` stands for, with its (active) holder; ``None`` if there is none."""
+    """The live token ``raw`` stands for, with its (active) holder; ``None`` if there is none.
+
+    A live token is cached under the rules version: issuing or revoking a token and closing or
+    changing an account are actions that move it, so a revoked token is refused at once. Tokens
+    not found are not cached (guesses would only fill the cache)."""
     raw = raw.strip()
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_TOKEN_LENGTH:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
+    digest = token_digest(raw)
+    key = f"taawun:token:{digest}:{rules_version()}"
+    token: ApiToken | None = cache.get(key)
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=digest, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        cache.set(key, token, timeout=TOKEN_CACHE_SECONDS)
     return token
 
 
