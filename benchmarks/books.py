@@ -2,8 +2,8 @@
 
 1. Postings per second through the action layer (``record_sale``: the role check, locks,
    running balances, patronage, the audit entry) against plain INSERTs of the same rows (the
-   entry, its postings, its audit entry, the patronage row), one transaction per sale in both
-   cases, on the same tables with the same triggers.
+   entry, its postings, its audit entry, the log's nodes, the patronage row), one transaction
+   per sale in both cases, on the same tables with the same triggers.
 2. Closing a period of MEMBERS members and POSTINGS postings: the rows are loaded with SQL, the
    close runs through ``close_period``.
 3. A member's balance and statement: the number of queries for a member with a few postings and
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -93,8 +94,9 @@ def postings_per_second(board: object, workers: list[int], sales: int) -> tuple[
     action_seconds = time.perf_counter() - started
     posted = Posting.objects.count() - before
 
-    # The same rows, written with plain INSERTs: the entry, its postings, its audit entry and
-    # the worker's patronage row; no locks, no running balances, no checks.
+    # The same rows, written with plain INSERTs: the entry, its postings, its audit entry, the
+    # log's nodes it completes and the worker's patronage row; no locks, no running balances,
+    # no checks.
     template = JournalEntry.objects.filter(kind="sale").order_by("-number").first()
     assert template is not None
     lines = list(template.postings.values_list("account_id", "amount", "currency", "balance_after"))
@@ -122,6 +124,17 @@ def postings_per_second(board: object, workers: list[int], sales: int) -> tuple[
         " SET hours = ledger_patronage.hours + 2, revenue = ledger_patronage.revenue + 88"
     )
     first_number = 10_000_000
+
+    def log_nodes(position: int) -> list[object]:
+        """The transparency log's nodes that appending leaf ``position`` completes, as the action
+        writes them: the leaf, and each subtree it closes (level, position, digest)."""
+        nodes: list[object] = [0, position, os.urandom(32)]
+        level = 1
+        while (position + 1) % (1 << level) == 0:
+            nodes += [level, position >> level, os.urandom(32)]
+            level += 1
+        return nodes
+
     started = time.perf_counter()
     for i in range(sales):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -154,6 +167,12 @@ def postings_per_second(board: object, workers: list[int], sales: int) -> tuple[
                     audit.salt,
                     audit.digest,
                 ],
+            )
+            nodes = log_nodes(first_number + i)
+            cursor.execute(
+                "INSERT INTO transparency_lognode (level, position, digest) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * (len(nodes) // 3)),
+                nodes,
             )
             cursor.execute(patronage_sql, [template.period_id, template.member_id])
     raw_seconds = time.perf_counter() - started
