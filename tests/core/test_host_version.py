@@ -179,6 +179,17 @@ def test_confirmation_keeps_a_newer_version_the_trail_holds(
 
 
 @pytest.mark.django_db
+def test_confirmation_replaces_a_file_from_another_database_in_one_step(
+    on_host: HostVersion, founder: User
+) -> None:
+    truth = newest()
+    # Ahead in the trail (an entry this database never had) and behind in the rules.
+    on_host.publish(v(truth.seq + 3, "a" * 16, rules=0, tag=""), replace=True)
+    versioning._confirm(on_host, truth)
+    assert on_host.read() == truth
+
+
+@pytest.mark.django_db
 def test_after_a_restore_the_databases_version_replaces_whatever_the_file_held(
     on_host: HostVersion, founder: User
 ) -> None:

@@ -77,13 +77,15 @@ def _confirm(host: HostVersion, truth: Version | None) -> None:
     """Bring the shared file in line with the database's ``truth`` (see ``hostversion``)."""
     if truth is not None:
         shared = host.read()
-        if shared is None or shared.seq < truth.seq or shared.rules < truth.rules:
-            host.publish(truth)
-        elif shared != truth:
+        if shared is not None and shared.seq >= truth.seq and shared[:2] != truth[:2]:
             with connection.cursor() as cursor:
                 cursor.execute(_HOLDS_SQL, [shared.seq, shared.digest])
-                if cursor.fetchone() is None:  # a version this database never had
-                    host.publish(truth, replace=True)
+                held = cursor.fetchone() is not None
+            # Ahead of what was just read is fine (a commit since); an entry this database
+            # never had is not (a restored or rebuilt database).
+            host.publish(truth, replace=not held)
+        elif shared != truth:
+            host.publish(truth)  # whichever part is behind moves forward, never back
     host.confirmed()
 
 
