@@ -281,6 +281,22 @@ def _add_to_balances(
     return balances
 
 
+def _lock_and_add(
+    legs: list[Leg],
+) -> tuple[list[Account], dict[int, Decimal], dict[int, Decimal]]:
+    """Each leg's account, the amount added to each account and its new balance, under the
+    accounts' row locks. Remembered accounts are looked up again if the database is not the one
+    they were remembered from."""
+    for _attempt in range(2):
+        accounts = _accounts(legs)
+        deltas = _deltas(accounts, legs)
+        finals = _add_to_balances(accounts, deltas)
+        if finals is not None:
+            return accounts, deltas, finals
+        _remembered.clear()
+    raise RuntimeError("accounts just read are not in the database")
+
+
 def _deltas(accounts: list[Account], legs: list[Leg]) -> dict[int, Decimal]:
     deltas: dict[int, Decimal] = defaultdict(Decimal)
     for account, leg in zip(accounts, legs, strict=True):
@@ -355,16 +371,7 @@ def post(
         raise InvalidInput("memo_too_long", gettext_noop("The memo is too long."))
     day = on or timezone.localdate()
     period = _open_period(day)
-    accounts = _accounts(legs)
-    deltas = _deltas(accounts, legs)
-    finals = _add_to_balances(accounts, deltas)
-    if finals is None:  # the database is not the one the accounts were remembered from
-        _remembered.clear()
-        accounts = _accounts(legs)
-        deltas = _deltas(accounts, legs)
-        finals = _add_to_balances(accounts, deltas)
-        if finals is None:
-            raise RuntimeError("accounts just read are not in the database")
+    accounts, deltas, finals = _lock_and_add(legs)
     _refuse_overdrawn(accounts, finals)
     running = {pk: finals[pk] - delta for pk, delta in deltas.items()}
     balances: dict[int, Decimal] = {}

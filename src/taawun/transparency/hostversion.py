@@ -76,6 +76,8 @@ class HostVersion:
         """Put ``version`` in the file where it is newer than what is there: the trail's part
         and the rules' part each move forward only (or both are replaced, with ``replace``).
         Writers take the file's lock, so the comparison and the write are one."""
+        # Opened afresh each time: a descriptor kept from before a fork would be shared with the
+        # children, and flock does not keep apart holders of one open file.
         with open(self.path, "rb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar, Token
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
@@ -30,7 +31,7 @@ _HOLDS_SQL = (
 _request_memo: ContextVar[dict[str, Version | None] | None] = ContextVar(
     "taawun_data_version", default=None
 )
-_host: HostVersion | None = None
+_host: tuple[Path, HostVersion] | None = None  # the data directory it lives in, and it
 
 
 def _as_version(last: Version | None) -> str:
@@ -55,10 +56,9 @@ def host_version() -> HostVersion | None:
     global _host
     if not settings.DATA_VERSION_ON_HOST:
         return None
-    path = settings.DATA_DIR / "run" / "data-version"
-    if _host is None or _host.path != path:
-        _host = HostVersion(path)
-    return _host
+    if _host is None or _host[0] != settings.DATA_DIR:  # read on every request: no path work
+        _host = (settings.DATA_DIR, HostVersion(settings.DATA_DIR / "run" / "data-version"))
+    return _host[1]
 
 
 def publish(last: Version | None, *, replace: bool = False) -> None:
