@@ -459,6 +459,7 @@ def test_no_entry_is_posted_into_a_closed_period(
             actor=founder, kind=EntryKind.EXPENSE, legs=expense_legs(), on=dt.date(2030, 6, 1)
         )
     assert refused.value.code == "period_closed"
+    assert refused.value.params == {"start": "2030-01-01", "end": "2030-12-31"}
     with unchanged(), pytest.raises(DomainError) as refused:
         ledger.record_expense(
             actor=founder,

@@ -32,6 +32,7 @@ from taawun.notifications.actions import notify_each
 from taawun.notifications.models import Kind as Notice
 from taawun.transparency.audit import next_number, record
 
+from .locking import current_member, period_of_day
 from .models import (
     Account,
     Allocation,
@@ -322,7 +323,7 @@ def _refuse_overdrawn(accounts: list[Account], balances: dict[int, Decimal]) -> 
 
 def _open_period(day: dt.date) -> Period:
     """The period of ``day``, locked against a concurrent closing, and refused if closed."""
-    period = Period.objects.select_for_update().containing(day).first()
+    period = period_of_day(day)
     if period is None:
         period = Period.objects.select_for_update().get(pk=period_for(day).pk)
     if period.status != Period.Status.OPEN:
@@ -351,12 +352,15 @@ def post(
     policy_version: int | None = None,
     audit: dict[str, object] | None = None,
     standalone: bool = True,
+    patronage: Money | None = None,
 ) -> JournalEntry:
     """Post one balanced entry; called inside the action that moves the money.
 
     A standalone entry (a sale, an expense, a payout) is its own operation and writes its own
     audit entry; one posted as part of another operation (a share payment) does not, and that
-    operation's entry names the journal number instead.
+    operation's entry names the journal number instead. With ``patronage`` (what the work earned
+    its worker), the entry's hours and that revenue count towards ``member``'s patronage in the
+    entry's period.
 
     Refuses an unbalanced entry, a zero line, a date in a closed period, or taking cash, bank
     or wallet below zero. Account rows are locked in id order (their row locks are the
@@ -402,7 +406,7 @@ def post(
         )
         for i, leg in enumerate(legs)
     ]
-    _insert_entry(entry, lines)
+    _insert_entry(entry, lines, patronage)
     if not standalone:
         return entry
     record(
@@ -424,27 +428,40 @@ def post(
     return entry
 
 
-# The journal number drawn, the entry and its postings written: one round trip. No row comes
-# back before the journal's counter row exists (the very first entry).
-_INSERT_ENTRY_POSTGRES = """
+# Work adds to a member's patronage of a period: one row per member and period, summed as the
+# work comes in. ROUND: SQLite adds decimals as floats.
+_ON_PATRONAGE_CONFLICT = """ON CONFLICT (period_id, member_id) DO UPDATE
+SET hours = ROUND(ledger_patronage.hours + excluded.hours, 2),
+    revenue = ROUND(ledger_patronage.revenue + excluded.revenue, 3)"""
+
+# The journal number drawn, the entry and its postings written, and its work counted towards
+# patronage when a revenue is given: one round trip. No row comes back before the journal's
+# counter row exists (the very first entry).
+_INSERT_ENTRY_POSTGRES = f"""
 WITH numbered AS (
     UPDATE transparency_counter SET last = last + 1 WHERE name = 'journal' RETURNING last
 ), entry AS (
     INSERT INTO ledger_journalentry (number, date, period_id, kind, memo, member_id, hours,
         reverses_id, idempotency_key, policy_version, recorded_at, recorded_by_id)
     SELECT last, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM numbered
-    RETURNING id, number
+    RETURNING id, number, period_id, member_id, hours
 ), lines AS (
     INSERT INTO ledger_posting (entry_id, account_id, amount, currency, balance_after)
     SELECT entry.id, line.* FROM entry,
         unnest(%s::bigint[], %s::numeric[], %s::text[], %s::numeric[]) AS line
+), work AS (
+    INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)
+    SELECT period_id, member_id, hours, %s, %s FROM entry WHERE %s::numeric IS NOT NULL
+    {_ON_PATRONAGE_CONFLICT}
 )
 SELECT id, number FROM entry
-"""
+"""  # noqa: S608  (no value is formatted in)
 
 
-def _insert_entry(entry: JournalEntry, lines: list[Posting]) -> None:
-    """Store ``entry`` under the next journal number, with its postings."""
+def _insert_entry(entry: JournalEntry, lines: list[Posting], patronage: Money | None) -> None:
+    """Store ``entry`` under the next journal number, with its postings, and count its work
+    towards its member's patronage if ``patronage`` is given."""
+    revenue = patronage.amount if patronage else None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -465,6 +482,9 @@ def _insert_entry(entry: JournalEntry, lines: list[Posting]) -> None:
                     [line.amount for line in lines],
                     [line.currency for line in lines],
                     [line.balance_after for line in lines],
+                    revenue,
+                    patronage.currency if patronage else None,
+                    revenue,
                 ],
             )
             row = cursor.fetchone()
@@ -477,6 +497,8 @@ def _insert_entry(entry: JournalEntry, lines: list[Posting]) -> None:
     for line in lines:
         line.entry = entry  # now that it has its id
     Posting.objects.bulk_create(lines)
+    if patronage is not None and entry.member is not None:
+        _count_patronage(entry.member, entry.period, entry.hours, patronage)
 
 
 def scoped_key(actor: User, key: str | None) -> str | None:
@@ -599,13 +621,11 @@ def _sale_revenue(entry: JournalEntry) -> Money:
     return Money(-owed.amount, owed.currency)
 
 
-_ADD_PATRONAGE = """
+_ADD_PATRONAGE = f"""
 INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)
 VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (period_id, member_id) DO UPDATE
-SET hours = ROUND(ledger_patronage.hours + excluded.hours, 2),
-    revenue = ROUND(ledger_patronage.revenue + excluded.revenue, 3)
-"""  # ROUND: SQLite adds decimals as floats
+{_ON_PATRONAGE_CONFLICT}
+"""  # noqa: S608  (no value is formatted in)
 
 
 def _count_patronage(member: Membership, period: Period, hours: Decimal, revenue: Money) -> None:
@@ -648,12 +668,7 @@ def record_sale(
         )
     if hours < 0 or hours > 24 * 31:
         raise InvalidInput("bad_hours", gettext_noop("Hours must be between 0 and 744."))
-    worker = (  # NO KEY UPDATE: rows that refer to the member (a payout) can still be written
-        Membership.objects.select_for_update(of=("self",), no_key=True)
-        .filter(number=worker_number)
-        .exclude(status=Membership.Status.LEFT)
-        .first()
-    )
+    worker = current_member(worker_number)
     if worker is None or not policy.member_class(worker.member_class).works:
         raise InvalidInput(
             "not_a_worker",
@@ -722,8 +737,8 @@ def post_sale(
         idempotency_key=idempotency_key or None,
         policy_version=parts.policy_version,
         audit={"hours": hours, "method": method},
+        patronage=parts.worker_total,
     )
-    _count_patronage(worker, entry.period, hours, parts.worker_total)
     return entry
 
 

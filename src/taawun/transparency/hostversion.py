@@ -78,7 +78,8 @@ class HostVersion:
         Writers take the file's lock, so the comparison and the write are one."""
         # Opened afresh each time: a descriptor kept from before a fork would be shared with the
         # children, and flock does not keep apart holders of one open file.
-        with open(self.path, "rb") as lock:
+        lock = os.open(self.path, os.O_RDONLY)
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 current = self.read()
@@ -99,6 +100,8 @@ class HostVersion:
                 self._map[: _RECORD.size] = body + struct.pack("<I", zlib.crc32(body))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            os.close(lock)
 
     def due_for_confirmation(self) -> bool:
         return time.monotonic() - self.confirmed_at >= CONFIRM_SECONDS
