@@ -455,7 +455,7 @@ WITH numbered AS (
     {_ON_PATRONAGE_CONFLICT}
 )
 SELECT id, number FROM entry
-"""  # noqa: S608  (no value is formatted in)
+"""  # noqa: S608  # nosec B608 (no value is formatted in)
 
 
 def _insert_entry(entry: JournalEntry, lines: list[Posting], patronage: Money | None) -> None:
@@ -625,7 +625,7 @@ _ADD_PATRONAGE = f"""
 INSERT INTO ledger_patronage (period_id, member_id, hours, revenue, currency)
 VALUES (%s, %s, %s, %s, %s)
 {_ON_PATRONAGE_CONFLICT}
-"""  # noqa: S608  (no value is formatted in)
+"""  # noqa: S608  # nosec B608 (no value is formatted in)
 
 
 def _count_patronage(member: Membership, period: Period, hours: Decimal, revenue: Money) -> None:

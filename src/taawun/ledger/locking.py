@@ -35,7 +35,7 @@ def _reader(model: type[models.Model], vendor: str) -> tuple[str, list[str], lis
     ]
     select = ", ".join(quote(str(field.column)) for field in fields)
     return (
-        f"SELECT {select} FROM {quote(model._meta.db_table)}",  # noqa: S608  (names only)
+        f"SELECT {select} FROM {quote(model._meta.db_table)}",  # noqa: S608  # nosec B608 (names)
         [field.attname for field in fields],
         list(zip(converters, columns, strict=True)),
     )
