@@ -132,6 +132,7 @@ def test_roles_and_the_policy_are_read_once_across_a_stream_of_sales(
         ("books.sale", False),
         ("order.placed", False),
         ("trips.completed", False),
+        ("trips.place_added", True),  # the board setting up the area: places are cached
         ("school.lesson_passed", False),
         ("role.granted", True),
         ("role.revoked", True),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ForeignKey, Model, Q
 from django.utils import timezone
 
 from taawun.accounts.models import Role, User
@@ -26,6 +26,7 @@ from taawun.domain.pricing import Quote
 from taawun.ledger import actions as ledger
 from taawun.ledger.models import JournalEntry
 from taawun.members.models import Membership
+from taawun.statements import updated_one
 from taawun.transparency.audit import record
 
 from .models import Order, OrderEvent, Rating, Sector, Status
@@ -149,6 +150,17 @@ def _same_order(order: Order, sector: Sector, title: str, quote: Quote) -> Order
     return order
 
 
+def _take_row(order: Order, row: Order) -> None:
+    """Give ``order`` the values of ``row`` (the same order, just read back), keeping the
+    related rows it holds unless the key to them changed."""
+    for field in Order._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        changed = getattr(order, field.attname) != value
+        if isinstance(field, ForeignKey) and changed and field.is_cached(order):
+            field.delete_cached_value(order)
+        setattr(order, field.attname, value)
+
+
 def advance(
     *,
     order: Order,
@@ -163,19 +175,24 @@ def advance(
 ) -> Order:
     """Move ``order`` to ``to`` if it is still in one of ``allowed_from`` (and matches ``where``):
     one conditional UPDATE, so when two people act at once exactly one succeeds and the other is
-    told what happened meanwhile. Returns the order as it now is."""
+    told what happened meanwhile. Returns the order as it now is (the same statement reads it
+    back)."""
     allowed = [status.value for status in allowed_from]
     matching = Order.objects.filter(pk=order.pk, status__in=allowed)
     if where is not None:
         matching = matching.filter(where)
-    if not matching.update(status=to, updated_at=timezone.now(), **changes):
+    moved = updated_one(matching, status=to, updated_at=timezone.now(), **changes)
+    if moved is None:
         now = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
         raise DomainError(
             "order_changed",
             gettext_noop("This order cannot do that now: it is %(status)s."),
             status=Status(now).label if now else "-",
         )
-    order.refresh_from_db()
+    _take_row(order, moved)
+    for name, value in changes.items():  # the related rows the caller gave, as they are
+        if isinstance(value, Model):
+            setattr(order, name, value)
     _event(order, event, actor, note, **(data or {}))
     _audit(actor, event.value, order, **(data or {}))
     return order
@@ -187,7 +204,7 @@ def take_payment(
     """The customer's payment for ``order`` into the books (the worker's share and any tip owed
     to the worker, the fee to the co-op, the solidarity share to the fund). An order is paid at
     most once: a second call returns the first payment."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = Order.objects.select_for_update(of=("self",)).select_related("worker").get(pk=order.pk)
     if locked.payment_id is not None:
         return JournalEntry.objects.get(pk=locked.payment_id)
     if locked.status == Status.CANCELLED:

@@ -163,8 +163,13 @@ this list only costs a cache refresh, while one wrongly in it would leave a role
 so the list names whole families of work, payments and learning, and nothing else."""
 
 
+SETTING_UP = ("trips.place_",)
+"""Actions inside those families that set up the co-op's work rather than do it (the board
+naming the trips' places): they move the rules version, under which they are cached."""
+
+
 def changes_rules(action: str) -> bool:
-    return not action.startswith(RULES_NEUTRAL)
+    return action.startswith(SETTING_UP) or not action.startswith(RULES_NEUTRAL)
 
 
 _MOVE_RULES = (

@@ -496,7 +496,7 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
 def _trip_order(order_id: int) -> Order:
     """A trip's order by id (its parties are checked by the caller)."""
     order = (
-        Order.objects.select_related("trip", "worker")
+        Order.objects.select_related("trip", "worker", "customer")
         .filter(pk=order_id, sector=Sector.TRIP)
         .first()
         if isinstance(order_id, int) and 0 < order_id <= market.MAX_ID
@@ -683,14 +683,12 @@ def complete_trip(
         data={"km": str(km), "minutes": str(minutes), "key": key},
         hours=_hours(minutes),
     )
-    Trip.objects.filter(order=order).update(actual_km=km, actual_minutes=minutes)
+    trip = selectors.trip_of(order)
+    trip.actual_km, trip.actual_minutes = km, minutes
+    trip.save(update_fields=["actual_km", "actual_minutes"])
     market.take_payment(
-        order=order,
-        actor=actor,
-        method=selectors.trip_of(order).method,
-        tip=Money(order.tip, order.currency),
+        order=order, actor=actor, method=trip.method, tip=Money(order.tip, order.currency)
     )
-    selectors.trip_of(order).refresh_from_db()
     return order
 
 

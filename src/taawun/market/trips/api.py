@@ -236,9 +236,8 @@ def _explanation_out(offer: Offer | None) -> ExplanationOut | None:
 
 
 def _trip_order_out(order: Order) -> TripOrderOut:
-    order = Order.objects.select_related(
-        "customer", "worker__user", "payment", "refund", "trip"
-    ).get(pk=order.pk)
+    """The answer from the order as the action left it (each action keeps its order as the
+    database now holds it), with its events and its offer."""
     return TripOrderOut(
         order=order_out(order),
         trip=_trip_out(selectors.trip_of(order)),
@@ -324,9 +323,9 @@ def presence(request: HttpRequest, payload: PresenceIn) -> PresenceOut:
     summary="A trip's status, with why its worker was chosen",
 )
 def trip_status(request: HttpRequest, order_id: int) -> TripOrderOut:
-    order = selectors.trip_order_or_404(actor(request), order_id)
-    actions.maybe_dispatch()
-    return _trip_order_out(order)
+    selectors.trip_order_or_404(actor(request), order_id)  # only its parties may ask
+    actions.maybe_dispatch()  # which may offer it to a worker: read it afterwards
+    return _trip_order_out(selectors.trip_order_or_404(actor(request), order_id))
 
 
 # --- Writing -------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from taawun.domain.errors import InvalidInput, NotAllowed, NotFound, gettext_noo
 from taawun.domain.money import Money
 from taawun.domain.pricing import Quote, quote_trip
 from taawun.market import selectors as market
-from taawun.market.actions import MAX_ID
 from taawun.market.models import Order, Sector, Status
 from taawun.members.models import Membership
+from taawun.transparency.versioning import cached
 
 from .models import Offer, Place, Presence, Trip
 
@@ -40,8 +40,10 @@ class TripQuote:
     quote: Quote
 
 
-def places() -> QuerySet[Place]:
-    return Place.objects.all()
+def places() -> list[Place]:
+    """The co-op's places, kept under the rules version (which the board's adding one moves):
+    every quote and request reads them."""
+    return cached("trip-places", lambda: list(Place.objects.all()), rules_only=True)
 
 
 def place_or_404(place_id: int | str) -> Place:
@@ -49,7 +51,7 @@ def place_or_404(place_id: int | str) -> Place:
         number = int(place_id)
     except (TypeError, ValueError):
         number = 0
-    found = Place.objects.filter(pk=number).first() if 0 < number <= MAX_ID else None
+    found = next((place for place in places() if place.pk == number), None)
     if found is None:
         raise NotFound("no_such_place", gettext_noop("No such place."))
     return found
@@ -62,7 +64,7 @@ def position_of(item: Place | Presence) -> geo.Point:
 def area_centre() -> geo.Point | None:
     """The centre of the co-op's places: trips and positions must be near it (None before the
     board has named any place, when only the coordinates' ranges are checked)."""
-    return geo.centre([position_of(p) for p in Place.objects.only("latitude", "longitude")])
+    return geo.centre([position_of(place) for place in places()])
 
 
 def check_in_area(position: geo.Point) -> geo.Point:

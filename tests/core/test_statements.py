@@ -1,0 +1,58 @@
+"""Short statements give what the ORM gives: every field, with its Python type, on both
+databases; and they change nothing when nothing matches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import F
+
+from taawun.accounts.models import User
+from taawun.statements import locked_one, updated_one
+from taawun.transparency.models import Counter
+
+
+def fields(instance: object) -> dict[str, object]:
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in type(instance)._meta.concrete_fields  # type: ignore[attr-defined]
+    }
+
+
+def test_a_row_moved_is_read_back_whole(make_account: Callable[..., User]) -> None:
+    person = make_account(name="Salma")
+    with transaction.atomic():
+        moved = updated_one(User.objects.filter(pk=person.pk), full_name="Salma Haddad")
+    assert moved is not None
+    assert moved.full_name == "Salma Haddad"
+    assert fields(moved) == fields(User.objects.get(pk=person.pk))
+    assert isinstance(moved.date_joined, dt.datetime) and moved.date_joined.tzinfo is not None
+    assert moved.is_active is True  # a boolean, not SQLite's 1
+
+
+def test_an_expression_is_the_value_after_it(db: None) -> None:
+    Counter.objects.create(name="statements", last=41)
+    with transaction.atomic():
+        moved = updated_one(Counter.objects.filter(name="statements"), last=F("last") + 1)
+    assert moved is not None and moved.last == 42
+    assert Counter.objects.get(name="statements").last == 42
+
+
+def test_nothing_matched_changes_nothing(make_account: Callable[..., User]) -> None:
+    person = make_account(name="Omar")
+    before = fields(User.objects.get(pk=person.pk))
+    with transaction.atomic():
+        assert (
+            updated_one(User.objects.filter(pk=person.pk, is_active=False), full_name="X") is None
+        )
+        assert locked_one(User, "id = %s AND is_active = %s", [person.pk, False], "UPDATE") is None
+    assert fields(User.objects.get(pk=person.pk)) == before
+
+
+def test_a_locked_row_is_read_whole(make_account: Callable[..., User]) -> None:
+    person = make_account(name="Lina")
+    with transaction.atomic():
+        found = locked_one(User, "id = %s", [person.pk], "UPDATE")
+    assert found is not None and fields(found) == fields(User.objects.get(pk=person.pk))
