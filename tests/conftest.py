@@ -21,6 +21,10 @@ from taawun.federation.signatures import generate_actor_key, private_key_pem
 from taawun.members import actions as members
 from taawun.members.models import Application, Membership
 
+# Helpers whose failed assertions should explain themselves, registered before any test
+# module imports them.
+pytest.register_assert_rewrite("tests.core.helpers", "tests.ledger.helpers")
+
 PASSWORD = "correct horse battery staple 42"
 
 TEST_CLASSES = [

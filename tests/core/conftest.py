@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-pytest.register_assert_rewrite("tests.core.helpers")
-
-from .helpers import START, Clock  # noqa: E402
+from .helpers import START, Clock
 
 
 @pytest.fixture

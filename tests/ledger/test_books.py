@@ -39,10 +39,7 @@ from taawun.members.models import CapitalEntry, Membership
 from taawun.transparency.models import AppendOnlyError
 
 from ..core.helpers import Clock, unchanged
-
-pytest.register_assert_rewrite("tests.ledger.helpers")
-
-from .helpers import (  # noqa: E402
+from .helpers import (
     account,
     balance,
     balances,

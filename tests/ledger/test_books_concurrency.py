@@ -32,10 +32,7 @@ from taawun.transparency.models import AuditEntry
 
 from ..core.helpers import Clock
 from ..races import as_user, errors, line_up, oks, race
-
-pytest.register_assert_rewrite("tests.ledger.helpers")
-
-from .helpers import account, balance, books_problems, ils, owed  # noqa: E402
+from .helpers import account, balance, books_problems, ils, owed
 
 pytestmark = [
     pytest.mark.postgres,

@@ -35,10 +35,7 @@ from taawun.members.models import Membership
 
 from ..conftest import TEST_CLASSES
 from ..core.helpers import START, Clock, snapshot
-
-pytest.register_assert_rewrite("tests.ledger.helpers")
-
-from .helpers import balance, balances, books_problems  # noqa: E402
+from .helpers import balance, balances, books_problems
 
 METHODS = ("cash", "bank", "wallet")
 REVERSIBLE = (
