@@ -1,18 +1,25 @@
-"""Whole model rows from short statements, for the paths every sale and booking runs.
+"""Model rows from statements built once, for the paths every sale and booking runs.
 
-Building a query with the ORM costs a few tenths of a millisecond of Python; on a write that
-locks or moves one row, that was more than the database's own work (docs/benchmarks.md). Here
-each model's column list and the converters the ORM would apply to each column are worked out
-once per process, so locking a row or moving it and reading it back is one short statement
-whose answer becomes an instance exactly as the ORM would have made it.
+Building a query with the ORM costs a few tenths of a millisecond of Python, a millisecond with
+joins; on a call that reads or moves a handful of rows, that was more than the database's own
+work (docs/benchmarks.md). Here a statement is worked out once per process, with the converters
+the ORM applies to each column, and each run only sends it with its values and makes instances
+exactly as the ORM would have made them:
+
+- ``locked_one`` locks one row and reads it; ``updated_one`` moves one row and reads it back
+  (``UPDATE … RETURNING``);
+- ``Prepared`` is any ORM query (joins of ``select_related`` included), built once with
+  stand-in values and run with the real ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import connection, models
+from django.db.models.query import get_related_populators
 from django.db.models.sql import UpdateQuery
 
 M = TypeVar("M", bound=models.Model)
@@ -73,3 +80,78 @@ def updated_one(rows: models.QuerySet[M], **values: Any) -> M | None:
     sql, params = query.get_compiler(rows.db).as_sql()
     columns = _reader(rows.model, connection.vendor)[0]
     return _one(rows.model, f"{sql} RETURNING {columns}", params)
+
+
+STAND_IN = 2_147_480_000
+"""Whole numbers a prepared query is built with in place of its arguments (``STAND_IN + i``
+for the i-th): in range of every integer column, and found in no real query's constants."""
+
+
+class _Compiled:
+    """A query's statement and what it takes to make its rows into instances."""
+
+    def __init__(self, rows: models.QuerySet[Any], arguments: int) -> None:
+        compiler = rows.query.get_compiler(using=rows.db)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.positions = []
+        for i in range(arguments):
+            where = [n for n, value in enumerate(self.params) if value == STAND_IN + i]
+            if len(where) != 1:
+                raise ValueError(f"argument {i} appears {len(where)} times in the query")
+            self.positions.append(where[0])
+        select, info = compiler.select, compiler.klass_info
+        self.model = info["model"]
+        first, last = info["select_fields"][0], info["select_fields"][-1] + 1
+        self.fields = slice(first, last)
+        self.names = [column[0].target.attname for column in select[first:last]]
+        self.related = get_related_populators(info, select, rows.db)  # type: ignore[call-arg]  # Django 5.2 takes three
+        self.converters = list(
+            compiler.get_converters([column[0] for column in select[: compiler.col_count]]).items()
+        )
+
+    def instances(self, arguments: tuple[int, ...], limit: int | None) -> list[Any]:
+        params = list(self.params)
+        for position, value in zip(self.positions, arguments, strict=True):
+            params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        found = []
+        for row in rows:
+            values = list(row)
+            for position, (convert_all, column) in self.converters:
+                for convert in convert_all:
+                    values[position] = convert(values[position], column, connection)
+            instance = self.model.from_db(connection.alias, self.names, values[self.fields])
+            for populator in self.related:
+                populator.populate(values, instance)
+            found.append(instance)
+        return found
+
+
+class Prepared(Generic[M]):
+    """An ORM query built and compiled once per process and database, then run with other
+    values. ``build`` makes the queryset from whole-number arguments (ids); it is called once
+    with stand-ins (``STAND_IN``), whose places in the statement take each run's values."""
+
+    def __init__(self, build: Callable[..., models.QuerySet[M]]) -> None:
+        self.build = build
+        self._compiled: dict[tuple[str, bool], _Compiled] = {}
+
+    def _statement(self, arguments: int, first: bool) -> _Compiled:
+        key = (connection.vendor, first)
+        found = self._compiled.get(key)
+        if found is None:
+            rows = self.build(*(STAND_IN + i for i in range(arguments)))
+            if first:  # as QuerySet.first(): by primary key unless the query has an order
+                rows = (rows if rows.ordered else rows.order_by("pk"))[:1]
+            found = self._compiled[key] = _Compiled(rows, arguments)
+        return found
+
+    def all(self, *arguments: int) -> list[M]:
+        return cast(list[M], self._statement(len(arguments), False).instances(arguments, None))
+
+    def first(self, *arguments: int) -> M | None:
+        found = self._statement(len(arguments), True).instances(arguments, 1)
+        return cast(M, found[0]) if found else None

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import transaction
+import pytest
+from django.db import connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from taawun.accounts.models import User
-from taawun.statements import locked_one, updated_one
+from taawun.members.models import Membership
+from taawun.statements import Prepared, locked_one, updated_one
 from taawun.transparency.models import Counter
 
 
@@ -56,3 +59,30 @@ def test_a_locked_row_is_read_whole(make_account: Callable[..., User]) -> None:
     with transaction.atomic():
         found = locked_one(User, "id = %s", [person.pk], "UPDATE")
     assert found is not None and fields(found) == fields(User.objects.get(pk=person.pk))
+
+
+MEMBER_WITH_PERSON = Prepared(
+    lambda member_id: Membership.objects.select_related("user").filter(pk=member_id)
+)
+PEOPLE_SINCE = Prepared(lambda first_id: User.objects.filter(pk__gte=first_id).order_by("-pk"))
+
+
+def test_a_prepared_query_gives_what_the_orm_gives(make_member: Callable[..., Membership]) -> None:
+    one, two = make_member(name="Huda"), make_member(name="Karim")
+    for member in (one, two):  # the same statement, run with each value
+        found = MEMBER_WITH_PERSON.first(member.pk)
+        expected = Membership.objects.select_related("user").get(pk=member.pk)
+        assert found is not None and fields(found) == fields(expected)
+        with CaptureQueriesContext(connection) as queries:
+            assert fields(found.user) == fields(expected.user)  # joined, not read again
+        assert len(queries) == 0
+    assert MEMBER_WITH_PERSON.first(10_000_000) is None
+    first = min(one.user_id, two.user_id)
+    assert [fields(u) for u in PEOPLE_SINCE.all(first)] == [
+        fields(u) for u in User.objects.filter(pk__gte=first).order_by("-pk")
+    ]
+
+
+def test_an_argument_the_query_does_not_use_is_refused(db: None) -> None:
+    with pytest.raises(ValueError, match="argument 0 appears 0 times"):
+        Prepared(lambda _unused: User.objects.filter(pk=1)).first(1)

@@ -26,7 +26,7 @@ from taawun.domain.pricing import Quote
 from taawun.ledger import actions as ledger
 from taawun.ledger.models import JournalEntry
 from taawun.members.models import Membership
-from taawun.statements import updated_one
+from taawun.statements import Prepared, updated_one
 from taawun.transparency.audit import record
 
 from .models import Order, OrderEvent, Rating, Sector, Status
@@ -198,13 +198,22 @@ def advance(
     return order
 
 
+_LOCKED_WITH_WORKER = Prepared(
+    lambda order_id: (
+        Order.objects.select_for_update(of=("self",)).select_related("worker").filter(pk=order_id)
+    )
+)
+
+
 def take_payment(
     *, order: Order, actor: User, method: str, tip: Money | None = None, note: str = ""
 ) -> JournalEntry:
     """The customer's payment for ``order`` into the books (the worker's share and any tip owed
     to the worker, the fee to the co-op, the solidarity share to the fund). An order is paid at
     most once: a second call returns the first payment."""
-    locked = Order.objects.select_for_update(of=("self",)).select_related("worker").get(pk=order.pk)
+    locked = _LOCKED_WITH_WORKER.first(order.pk)
+    if locked is None:
+        raise NotFound("not_found", gettext_noop("No such order."))
     if locked.payment_id is not None:
         return JournalEntry.objects.get(pk=locked.payment_id)
     if locked.status == Status.CANCELLED:

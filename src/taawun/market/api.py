@@ -14,9 +14,10 @@ from pydantic import Field
 
 from taawun.accounts.models import User
 from taawun.apikeys.schemas import ERRORS, Input, MoneyText, SafeText, WholeNumber, money_text
+from taawun.statements import Prepared
 
 from . import actions, selectors
-from .models import Order
+from .models import Order, OrderEvent
 
 router = Router(tags=["market"])
 
@@ -79,6 +80,9 @@ def receipt_out(order: Order) -> ReceiptOut:
     )
 
 
+EVENTS = Prepared(lambda order_id: OrderEvent.objects.filter(order_id=order_id))
+
+
 def order_out(order: Order, *, with_events: bool = True) -> OrderOut:
     return OrderOut(
         id=order.pk,
@@ -91,7 +95,7 @@ def order_out(order: Order, *, with_events: bool = True) -> OrderOut:
         receipt=receipt_out(order),
         paid_in_entry=order.payment.number if order.payment else None,
         refunded_in_entry=order.refund.number if order.refund else None,
-        events=[EventOut(kind=e.kind, at=e.at, note=e.note) for e in order.events.all()]
+        events=[EventOut(kind=e.kind, at=e.at, note=e.note) for e in EVENTS.all(order.pk)]
         if with_events
         else [],
     )

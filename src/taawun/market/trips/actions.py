@@ -31,6 +31,7 @@ from taawun.market.models import Order, OrderEvent, Sector, Status
 from taawun.members.models import Membership, PaymentMethod
 from taawun.notifications.actions import notify_each
 from taawun.notifications.models import Kind as Notice
+from taawun.statements import Prepared
 from taawun.transparency.audit import record
 
 from . import selectors
@@ -493,12 +494,17 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
 # --- The worker's answers and the trip's life ------------------------------------------------
 
 
+_TRIP_ORDER = Prepared(
+    lambda order_id: Order.objects.select_related("trip", "worker", "customer").filter(
+        pk=order_id, sector=Sector.TRIP
+    )
+)
+
+
 def _trip_order(order_id: int) -> Order:
     """A trip's order by id (its parties are checked by the caller)."""
     order = (
-        Order.objects.select_related("trip", "worker", "customer")
-        .filter(pk=order_id, sector=Sector.TRIP)
-        .first()
+        _TRIP_ORDER.first(order_id)
         if isinstance(order_id, int) and 0 < order_id <= market.MAX_ID
         else None
     )

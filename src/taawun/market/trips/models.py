@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from taawun.market.models import Order
 from taawun.members.models import Membership, PaymentMethod
+from taawun.statements import Prepared
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -114,14 +115,7 @@ class Trip(models.Model):
         parties may read; None while nobody is assigned or when the worker took it directly."""
         if self.order.worker_id is None:
             return None
-        return (
-            self.offers.filter(
-                worker_id=self.order.worker_id,
-                status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED],
-            )
-            .select_related("run")
-            .first()
-        )
+        return _CURRENT_OFFER.first(self.pk, self.order.worker_id)
 
 
 class Presence(models.Model):
@@ -238,3 +232,12 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trip_id} → {self.worker_id}: {self.status}"
+
+
+_CURRENT_OFFER = Prepared(
+    lambda trip_id, worker_id: Offer.objects.filter(
+        trip_id=trip_id,
+        worker_id=worker_id,
+        status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED],
+    ).select_related("run")
+)
