@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search bench-load install install-dev
+.PHONY: demo test lint test-sqlite test-postgres bench bench-directory bench-books bench-dispatch bench-booking bench-booking-calls bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search bench-load install install-dev
 
 $(BIN)/taawun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ test: install-dev
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-bench: bench-directory bench-books bench-dispatch bench-booking bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search
+bench: bench-directory bench-books bench-dispatch bench-booking bench-booking-calls bench-votes bench-opinion bench-impact bench-merkle bench-log bench-operations bench-inbox bench-search
 
 bench-directory: install-dev
 	scripts/ensure-test-services bench
@@ -58,6 +58,10 @@ bench-dispatch: install-dev
 bench-booking: install-dev
 	scripts/ensure-test-services
 	$(BIN)/python benchmarks/booking.py
+
+bench-booking-calls: install-dev
+	scripts/ensure-test-services
+	$(BIN)/python benchmarks/booking_calls.py
 
 bench-votes: install-dev
 	$(BIN)/python benchmarks/votes.py
