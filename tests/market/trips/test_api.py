@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from taawun.accounts.models import User
 from taawun.market.models import Order
@@ -143,3 +145,37 @@ def test_the_customer_cancels_over_the_api(customer: User, places: dict[str, Pla
     cancelled = caller.post(f"{BASE}/{order_id}/cancel")
     assert cancelled.json()["order"]["status"] == "cancelled"
     assert caller.post(f"{BASE}/{order_id}/cancel").json()["error"] == "order_changed"
+
+
+def order_reads(queries: CaptureQueriesContext, order_id: int) -> int:
+    """The statements that read the order ``order_id``'s row."""
+    return sum(
+        1
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "market_order"' in q["sql"]
+        and f'"market_order"."id" = {order_id}' in q["sql"]
+    )
+
+
+def test_each_step_answers_as_a_fresh_read_would_reading_its_order_once(
+    customer: User, places: dict[str, Place], make_member: Callable[..., Membership]
+) -> None:
+    made = api(customer).post(f"{BASE}/", body(places, method="cash"), HTTP_IDEMPOTENCY_KEY="r2")
+    order_id = made.json()["order"]["id"]
+    worker = make_member("worker")
+    driver = api(worker.user)
+    driver.post(f"{BASE}/presence", {"online": True, "lat": "31.904", "lon": "35.203"})
+    steps = [
+        ("take", {}, {}, 1),
+        ("pickup", {}, {}, 1),
+        ("complete", {"km": "8.0", "minutes": 19}, {"HTTP_IDEMPOTENCY_KEY": "c2"}, 2),
+    ]
+    for step, payload, headers, reads in steps:
+        with CaptureQueriesContext(connection) as queries:
+            answer = driver.post(f"{BASE}/{order_id}/{step}", payload, **headers)
+        assert answer.status_code == 200, answer.json()
+        assert order_reads(queries, order_id) == reads  # complete also locks it to take the payment
+        assert answer.json() == driver.get(f"{BASE}/{order_id}").json()
+    assert answer.json()["order"]["paid_in_entry"] is not None
+    assert answer.json()["trip"]["actual_km"] == "8.0"

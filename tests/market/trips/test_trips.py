@@ -8,7 +8,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from taawun.accounts.models import User
 from taawun.coop.selectors import CurrentPolicy, current_policy
@@ -49,6 +50,31 @@ def test_the_board_adds_places_and_others_cannot(
         actions.add_place(
             actor=stranger, name_ar="ب", name_en="B", latitude="31.9", longitude="35.2"
         )
+
+
+def test_places_are_read_once_until_the_board_adds_one(
+    places: dict[str, Place], founder: User
+) -> None:
+    names = sorted(p[1] for p in PLACES.values())
+    assert [p.name_en for p in selectors.places()] == names
+    with CaptureQueriesContext(connection) as reads:
+        assert [p.name_en for p in selectors.places()] == names
+        selectors.area_centre()
+    assert [q["sql"] for q in reads.captured_queries if "market_trips_place" in q["sql"]] == []
+    before = selectors.area_centre()
+    actions.add_place(
+        actor=founder,
+        name_ar="رام الله التحتا",
+        name_en="Old Ramallah",
+        latitude="31.90",
+        longitude="35.20",
+    )
+    assert [p.name_en for p in selectors.places()] == sorted([*names, "Old Ramallah"])
+    assert (
+        selectors.place_or_404(Place.objects.get(name_en="Old Ramallah").pk).name_ar
+        == "رام الله التحتا"
+    )
+    assert selectors.area_centre() != before
 
 
 def test_a_place_far_from_the_area_or_named_twice_is_refused(
