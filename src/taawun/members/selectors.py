@@ -15,6 +15,7 @@ from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import has_role, require_role, roles_of
 from taawun.coop.selectors import current_policy
 from taawun.domain.money import Money
+from taawun.statements import Prepared
 from taawun.transparency.versioning import cached
 
 from .models import (
@@ -36,10 +37,14 @@ def current_memberships() -> QuerySet[Membership]:
     return Membership.objects.exclude(status=Membership.Status.LEFT)
 
 
+_CURRENT_MEMBERSHIP = Prepared(lambda user_id: current_memberships().filter(user_id=user_id))
+
+
 def membership_of(user: User) -> Membership | None:
+    """The person's membership unless they have left (read on most writes: built once)."""
     if not user.is_authenticated:
         return None
-    return current_memberships().filter(user=user).first()
+    return _CURRENT_MEMBERSHIP.first(user.pk)
 
 
 def own_membership(user: User) -> Membership | None:

@@ -19,7 +19,7 @@ from taawun.domain.pricing import Quote, quote_trip
 from taawun.market import selectors as market
 from taawun.market.models import Order, Sector, Status
 from taawun.members.models import Membership
-from taawun.statements import Prepared
+from taawun.members.selectors import membership_of
 from taawun.transparency.versioning import cached
 
 from .models import Offer, Place, Presence, Trip
@@ -101,17 +101,6 @@ def pickup_of(trip: Trip) -> geo.Point:
 
 def dropoff_of(trip: Trip) -> geo.Point:
     return geo.Point(trip.dropoff_latitude, trip.dropoff_longitude)
-
-
-_CURRENT_MEMBERSHIP = Prepared(
-    lambda user_id: Membership.objects.filter(user_id=user_id).exclude(
-        status=Membership.Status.LEFT
-    )
-)
-
-
-def membership_of(user: User) -> Membership | None:
-    return _CURRENT_MEMBERSHIP.first(user.pk)
 
 
 def working_membership(user: User) -> Membership:
