@@ -23,23 +23,35 @@ from django.db.models.query import get_related_populators
 from django.db.models.sql import UpdateQuery
 
 M = TypeVar("M", bound=models.Model)
+Converters = list[tuple[int, tuple[list[Any], Any]]]
+"""Per column position that has any, the ORM's converters for its values and the column."""
+
+
+def _converted(row: Any, converters: Converters) -> list[Any]:
+    """A row's values as the ORM gives them: each column through its converters."""
+    values = list(row)
+    for position, (convert_all, column) in converters:
+        for convert in convert_all:
+            values[position] = convert(values[position], column, connection)
+    return values
 
 
 @cache
-def _reader(model: type[models.Model], vendor: str) -> tuple[str, list[str], list[Any]]:
-    """Every column of ``model`` (quoted, in field order), the attribute each fills, and for
-    each column the converters the ORM applies to its values on this database."""
+def _reader(model: type[models.Model], vendor: str) -> tuple[str, list[str], Converters]:
+    """Every column of ``model`` (quoted, in field order), the attribute each fills, and the
+    converters the ORM applies to their values on this database."""
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
-    columns = [field.get_col(model._meta.db_table) for field in fields]
-    converters = [
-        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        for column in columns
-    ]
+    converters: Converters = []
+    for position, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((position, (found, column)))
     return (
         ", ".join(quote(str(field.column)) for field in fields),
         [field.attname for field in fields],
-        list(zip(converters, columns, strict=True)),
+        converters,
     )
 
 
@@ -52,11 +64,7 @@ def _one(model: type[M], sql: str, params: Any) -> M | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for position, (convert_all, column) in enumerate(converters):
-        for convert in convert_all:
-            values[position] = convert(values[position], column, connection)
-    return model.from_db(connection.alias, names, values)
+    return model.from_db(connection.alias, names, _converted(row, converters))
 
 
 def locked_one(model: type[M], where: str, params: list[Any], strength: str) -> M | None:
@@ -106,7 +114,7 @@ class _Compiled:
         self.fields = slice(first, last)
         self.names = [column[0].target.attname for column in select[first:last]]
         self.related = get_related_populators(info, select, rows.db)  # type: ignore[call-arg]  # Django 5.2 takes three
-        self.converters = list(
+        self.converters: Converters = list(
             compiler.get_converters([column[0] for column in select[: compiler.col_count]]).items()
         )
 
@@ -119,10 +127,7 @@ class _Compiled:
             rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
         found = []
         for row in rows:
-            values = list(row)
-            for position, (convert_all, column) in self.converters:
-                for convert in convert_all:
-                    values[position] = convert(values[position], column, connection)
+            values = _converted(row, self.converters)
             instance = self.model.from_db(connection.alias, self.names, values[self.fields])
             for populator in self.related:
                 populator.populate(values, instance)
