@@ -27,6 +27,12 @@ DB_NAME = "taawun_bench_booking_calls"
 TRIPS = "/api/market/trips"
 
 
+def server_seconds(pid: int) -> float:
+    """Processor time the PostgreSQL process ``pid`` has used, in seconds (Linux schedstat)."""
+    with open(f"/proc/{pid}/schedstat") as stat:
+        return int(stat.read().split()[0]) / 1e9
+
+
 class Collector:
     """Time spent in each generation's collections, from ``gc.callbacks``."""
 
@@ -73,6 +79,8 @@ def main() -> None:
     times: dict[str, list[float]] = defaultdict(list)
     trips: dict[str, list[int]] = defaultdict(list)
     statements: dict[str, list[int]] = defaultdict(list)
+    own_cpu: dict[str, list[float]] = defaultdict(list)
+    server_cpu: dict[str, list[float]] = defaultdict(list)
 
     sent = [0]
 
@@ -85,6 +93,7 @@ def main() -> None:
         if key:
             headers["HTTP_IDEMPOTENCY_KEY"] = uuid.uuid4().hex
         before, before_sent = waits[0], sent[0]
+        cpu, server = time.process_time(), server_seconds(backend)
         started = time.perf_counter()
         response = client.post(
             path,
@@ -93,6 +102,8 @@ def main() -> None:
             **headers,
         )
         times[name].append((time.perf_counter() - started) * 1000)
+        own_cpu[name].append((time.process_time() - cpu) * 1000)
+        server_cpu[name].append((server_seconds(backend) - server) * 1000)
         trips[name].append(waits[0] - before)
         statements[name].append(sent[0] - before_sent)
         if response.status_code >= 300:
@@ -109,10 +120,11 @@ def main() -> None:
         call("complete", f"{TRIPS}/{number}/complete", driver, {"km": "1.9", "minutes": 6}, True)
 
     connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
     connection.execute_wrappers.append(counting)
     for _ in range(20):  # warm caches, connections and imports
         booking()
-    for measures in (times, trips, statements):
+    for measures in (times, trips, statements, own_cpu, server_cpu):
         measures.clear()
     collector = Collector()
     started = time.perf_counter()
@@ -120,11 +132,15 @@ def main() -> None:
         booking()
     whole = (time.perf_counter() - started) * 1000 / args.bookings
     print(f"{args.bookings} bookings in process, one after the other, PostgreSQL")
-    print(f"{'call':<10}{'p50 ms':>9}{'statements':>12}{'round trips':>13}")
+    print(
+        f"{'call':<10}{'p50 ms':>9}{'Python ms':>11}{'PostgreSQL ms':>15}{'statements':>12}"
+        f"{'round trips':>13}"
+    )
     for name, values in times.items():
         print(
-            f"{name:<10}{statistics.median(values):>9.2f}"
-            f"{statistics.median(statements[name]):>12.0f}{statistics.median(trips[name]):>13.0f}"
+            f"{name:<10}{statistics.median(values):>9.2f}{statistics.fmean(own_cpu[name]):>11.2f}"
+            f"{statistics.fmean(server_cpu[name]):>15.2f}{statistics.median(statements[name]):>12.0f}"
+            f"{statistics.median(trips[name]):>13.0f}"
         )
     print(f"a whole booking: {whole:.1f} ms")
     for generation, spent in sorted(collector.spent.items()):

@@ -170,6 +170,13 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["ENGINE"] = "taawun.transparency.postgresql"
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            # Values travel apart from the statement, so a statement a connection has sent
+            # five times is kept parsed and planned by PostgreSQL and only run afterwards:
+            # planning the booking calls' joined reads cost the server more than running them.
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                server_side_binding=True, prepare_threshold=5
+            )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -86,3 +86,26 @@ def test_a_prepared_query_gives_what_the_orm_gives(make_member: Callable[..., Me
 def test_an_argument_the_query_does_not_use_is_refused(db: None) -> None:
     with pytest.raises(ValueError, match="argument 0 appears 0 times"):
         Prepared(lambda _unused: User.objects.filter(pk=1)).first(1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_a_statement_a_connection_sends_often_is_planned_once_on_the_server(db: None) -> None:
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ['%FROM "accounts_user" WHERE%"full_name"::text LIKE%'],
+            )
+            return int(cursor.fetchone()[0])
+
+    def send() -> None:
+        list(User.objects.filter(full_name__startswith="Prepared", pk__gt=0).values_list("pk"))
+
+    for _ in range(5):
+        send()
+    assert prepared() == 0
+    send()
+    assert prepared() == 1
+    for _ in range(10):
+        send()
+    assert prepared() == 1

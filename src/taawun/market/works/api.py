@@ -34,7 +34,7 @@ ORIGINAL_FILE = {
 }
 
 
-class OfferOut(Schema):
+class LicenceOfferOut(Schema):
     key: str
     name: str
     price: MoneyText
@@ -56,7 +56,7 @@ class WorkOut(Schema):
     width: int
     height: int
     preview_url: str = Field(description="The watermarked preview, at most 800 pixels a side.")
-    licences: list[OfferOut]
+    licences: list[LicenceOfferOut]
 
 
 class CatalogueFilter(Schema):
@@ -93,9 +93,9 @@ class LicenceOut(Schema):
     order: OrderOut
 
 
-def _offers_out() -> list[OfferOut]:
+def _licence_offers_out() -> list[LicenceOfferOut]:
     return [
-        OfferOut(
+        LicenceOfferOut(
             key=offer.key,
             name=offer.name,
             price=money_text(offer.price.amount, offer.price.currency),
@@ -107,7 +107,9 @@ def _offers_out() -> list[OfferOut]:
     ]
 
 
-def work_out(request: HttpRequest, work: Work, offers: list[OfferOut] | None = None) -> WorkOut:
+def work_out(
+    request: HttpRequest, work: Work, offers: list[LicenceOfferOut] | None = None
+) -> WorkOut:
     return WorkOut(
         id=work.pk,
         title=work.title,
@@ -121,7 +123,7 @@ def work_out(request: HttpRequest, work: Work, offers: list[OfferOut] | None = N
         width=work.width,
         height=work.height,
         preview_url=request.build_absolute_uri(reverse("market:works:preview", args=[work.pk])),
-        licences=offers if offers is not None else _offers_out(),
+        licences=offers if offers is not None else _licence_offers_out(),
     )
 
 
@@ -145,7 +147,7 @@ def list_works(request: HttpRequest, filters: Query[CatalogueFilter]) -> list[Wo
     )
     if filters.page > page.paginator.num_pages:
         return []
-    offers = _offers_out()
+    offers = _licence_offers_out()
     return [work_out(request, work, offers) for work in page.object_list]
 
 
