@@ -24,6 +24,8 @@ from taawun.domain.policy import (
     parse,
 )
 from taawun.domain.pricing import (
+    MAX_DEMAND_COUNT,
+    Demand,
     Quote,
     earnings_top_up,
     late_cancellation_fee,
@@ -135,35 +137,48 @@ def test_a_trip_with_a_tip_gives_the_tip_whole_to_the_worker() -> None:
 
 
 def test_surge_off_ignores_demand() -> None:
-    calm, busy = trip("25", "40"), trip("25", "40", demand_ratio=D("3"))
+    calm, busy = trip("25", "40"), trip("25", "40", demand=Demand(waiting=3, free=1))
     assert calm.price == busy.price == ils("50.00")
     assert "No surge: the members have not turned it on" in texts(busy)
 
 
 def test_surge_on_follows_demand_and_caps_at_max_multiplier() -> None:
-    def price(demand: str) -> Money:
-        return trip("25", "40", SURGE_ON, demand_ratio=D(demand)).price
+    def price(waiting: int, free: int) -> Money:
+        return trip("25", "40", SURGE_ON, demand=Demand(waiting, free)).price
 
-    assert price("0.5") == price("1") == ils("50.00")
-    assert price("1.2") == ils("60.00")
-    assert price("1.5") == price("3") == price("1000") == ils("75.00")
+    assert price(1, 2) == price(1, 1) == price(0, 0) == ils("50.00")
+    assert price(6, 5) == ils("60.00")
+    assert price(7, 6) == ils("58.00")  # 1.1666… is 1.16: rounded down
+    assert price(3, 2) == price(3, 1) == price(5, 0) == price(1_000_000, 1) == ils("75.00")
     assert "No surge: demand is normal" in texts(trip("25", "40", SURGE_ON))
-    assert "Surge: the fare is multiplied by 1.2 for high demand" in texts(
-        trip("25", "40", SURGE_ON, demand_ratio=D("1.20"))
+    assert "No surge: trips waiting 1, workers free 3" in texts(
+        trip("25", "40", SURGE_ON, demand=Demand(1, 3))
+    )
+    assert "Surge: trips waiting 6, workers free 5; the fare is multiplied by 1.2" in texts(
+        trip("25", "40", SURGE_ON, demand=Demand(6, 5))
     )
     assert (
-        "Surge: the fare is multiplied by 1.5 for high demand, the most the members allow"
-        in texts(trip("25", "40", SURGE_ON, demand_ratio=D("2")))
-    )
+        "Surge: trips waiting 2, workers free 1; the fare is multiplied by 1.5, the most the "
+        "members allow"
+    ) in texts(trip("25", "40", SURGE_ON, demand=Demand(2, 1)))
 
 
 def test_surge_multiplies_the_minimum_fare_too() -> None:
-    quote = trip("2", "5", SURGE_ON, demand_ratio=D("2"))
+    quote = trip("2", "5", SURGE_ON, demand=Demand(4, 2))
     assert quote.price == ils("18.00")
     assert texts(quote)[3:5] == [
         "Minimum fare applies: 12.00 ILS",
-        "Surge: the fare is multiplied by 1.5 for high demand, the most the members allow",
+        "Surge: trips waiting 4, workers free 2; the fare is multiplied by 1.5, the most the "
+        "members allow",
     ]
+
+
+@pytest.mark.parametrize(
+    ("waiting", "free"),
+    [(-1, 1), (1, -1), (1_000_001, 1), (1, 1_000_001), (True, 1), (1, 1.5), ("2", 1), (1, None)],
+)
+def test_demand_is_counted_in_whole_trips_and_workers(waiting: Any, free: Any) -> None:
+    assert refused(lambda: Demand(waiting, free)).code == "demand_out_of_range"
 
 
 def test_a_service_below_the_minimum_hours_is_billed_for_the_minimum() -> None:
@@ -273,9 +288,6 @@ def test_trailing_zeros_do_not_count_as_decimals() -> None:
         ({"minutes": D("-0.5")}, "minutes_out_of_range"),
         ({"minutes": D("10001")}, "minutes_out_of_range"),
         ({"minutes": D("-Infinity")}, "not_a_number"),
-        ({"demand_ratio": D("-1")}, "demand_out_of_range"),
-        ({"demand_ratio": D("1E+6")}, "demand_out_of_range"),
-        ({"demand_ratio": D("NaN")}, "not_a_number"),
         ({"tip": jod("1")}, "currency_mismatch"),
         ({"tip": ils("-1")}, "negative_tip"),
     ],
@@ -364,16 +376,16 @@ def trip_policies(draw: st.DrawFn) -> Policy:
 
 kms = thousandths(0, 10_000_000)
 minutes_ = hundredths(0, 1_000_000)
-demands = hundredths(0, 500)
+demands = st.builds(Demand, st.integers(0, 5_000), st.integers(0, 1_000))
 
 
 @given(trip_policies(), kms, kms, minutes_, minutes_, demands)
 def test_a_trip_never_costs_less_for_more_km_or_minutes(
-    policy: Policy, km1: Decimal, km2: Decimal, min1: Decimal, min2: Decimal, demand: Decimal
+    policy: Policy, km1: Decimal, km2: Decimal, min1: Decimal, min2: Decimal, demand: Demand
 ) -> None:
     def price(km: Decimal, minutes: Decimal) -> Money:
         return quote_trip(
-            policy=policy, policy_version=1, km=km, minutes=minutes, demand_ratio=demand
+            policy=policy, policy_version=1, km=km, minutes=minutes, demand=demand
         ).price
 
     km_low, km_high = sorted((km1, km2))
@@ -383,16 +395,33 @@ def test_a_trip_never_costs_less_for_more_km_or_minutes(
     assert price(km_high, min_low) <= price(km_high, min_high)
 
 
+counts = st.integers(0, 5_000)
+
+
+@given(trip_policies(), kms, minutes_, counts, counts, counts)
+def test_more_trips_waiting_never_lower_a_price_nor_raise_it_past_the_cap(
+    policy: Policy, km: Decimal, minutes: Decimal, waiting1: int, waiting2: int, free: int
+) -> None:
+    def price(demand: Demand | None) -> Money:
+        return quote_trip(
+            policy=policy, policy_version=1, km=km, minutes=minutes, demand=demand
+        ).price
+
+    fewer, more = sorted((waiting1, waiting2))
+    capped = price(Demand(waiting=MAX_DEMAND_COUNT, free=0))
+    assert price(None) <= price(Demand(fewer, free)) <= price(Demand(more, free)) <= capped
+
+
 @given(trip_policies(), kms, minutes_, demands, hundredths(0, 10_000))
 def test_a_trip_never_costs_less_than_the_minimum_fare_and_always_adds_up(
-    policy: Policy, km: Decimal, minutes: Decimal, demand: Decimal, tip: Decimal
+    policy: Policy, km: Decimal, minutes: Decimal, demand: Demand, tip: Decimal
 ) -> None:
     quote = quote_trip(
         policy=policy,
         policy_version=1,
         km=km,
         minutes=minutes,
-        demand_ratio=demand,
+        demand=demand,
         tip=Money(tip, "ILS"),
     )
     b = quote.breakdown

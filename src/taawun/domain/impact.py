@@ -31,8 +31,9 @@ worker on the proposed side, with its worker's share, tip and hours; one they wo
 unassigned stays with its worker and is counted (it would have waited for a later batch).
 
 What cannot be replayed is said in the result rather than guessed: trips whose batch was not
-recorded (dispatched before batches kept their inputs, or taken directly), surge (demand was not
-recorded), bookings cancelled free of charge, and how people would have acted at other prices.
+recorded (dispatched before batches kept their inputs, or taken directly), surge (demand is
+measured only while surge is on, and kept only in words on each receipt), bookings cancelled
+free of charge, and how people would have acted at other prices.
 """
 
 from __future__ import annotations
@@ -1196,8 +1197,9 @@ def _limits(
         lines.append(
             Line(
                 gettext_noop(
-                    "Surge prices cannot be replayed: the demand at the time of each trip was not "
-                    "recorded, so trips are priced without surge under both rules."
+                    "Surge prices cannot be replayed: the demand is measured only while surge is "
+                    "on, and kept only in words on each receipt, so trips are priced without "
+                    "surge under both rules."
                 ),
                 {},
             )

@@ -10,14 +10,15 @@ parameters, translated by the web layer.
 A trip costs the base fare, ``per_km`` for each of the first ``long_after_km`` kilometres,
 ``per_km_long`` for each kilometre beyond, and ``per_minute`` for each minute, never less than the
 minimum fare. A surge, when the members have turned it on, multiplies that fare (the minimum fare
-included) by the demand ratio, never by less than 1 or by more than ``max_multiplier``.
+included) by the demand at the moment of the quote (``Demand``: trips waiting per worker free),
+never by less than 1 or by more than ``max_multiplier``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 from .errors import InvalidInput, gettext_noop
@@ -29,7 +30,7 @@ from .receipt import Breakdown, breakdown
 MAX_KM = Decimal(10_000)
 MAX_MINUTES = Decimal(10_000)
 MAX_HOURS = Decimal(744)  # a 31-day month
-MAX_DEMAND_RATIO = Decimal(1_000)
+MAX_DEMAND_COUNT = 1_000_000  # trips waiting, or workers free
 MAX_DECIMAL_PLACES = 20  # of a distance, a duration or a ratio
 
 
@@ -47,19 +48,46 @@ class Quote:
         return self.breakdown.total_paid
 
 
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """When a trip is priced: the trips waiting for a worker (the one priced included) and the
+    workers free to take one. Both are shown with a surge, so anyone can check it."""
+
+    waiting: int
+    free: int
+
+    def __post_init__(self) -> None:
+        for count in (self.waiting, self.free):
+            whole = isinstance(count, int) and not isinstance(count, bool)
+            if not whole or not 0 <= count <= MAX_DEMAND_COUNT:
+                raise InvalidInput(
+                    "demand_out_of_range",
+                    _DEMAND_RANGE,
+                    max=str(MAX_DEMAND_COUNT),
+                    value=str(count)[:40],
+                )
+
+    @property
+    def ratio(self) -> Decimal:
+        """Trips waiting per worker free, to the hundredth and rounded down (nobody pays for a
+        fraction of a hundredth of demand); with nobody free, they all wait for the next one."""
+        exact = Decimal(self.waiting) / Decimal(max(self.free, 1))
+        return exact.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
 def quote_trip(
     *,
     policy: Policy,
     policy_version: int,
     km: Decimal,
     minutes: Decimal,
-    demand_ratio: Decimal = Decimal(1),
+    demand: Demand | None = None,
     tip: Money | None = None,
 ) -> Quote:
-    """A ride or delivery: base + distance + time, never below the minimum fare, then surge."""
+    """A ride or delivery: base + distance + time, never below the minimum fare, then surge
+    (``demand`` None: not measured, as when past trips are priced again under other rules)."""
     km = _measure(km, MAX_KM, "distance_out_of_range", _DISTANCE_RANGE)
     minutes = _measure(minutes, MAX_MINUTES, "minutes_out_of_range", _MINUTES_RANGE)
-    demand_ratio = _measure(demand_ratio, MAX_DEMAND_RATIO, "demand_out_of_range", _DEMAND_RANGE)
     tip = _tip(policy, tip)
     currency = policy.currency
     rules = policy.pricing.trips
@@ -113,27 +141,34 @@ def quote_trip(
     surge = policy.pricing.surge
     if not surge.enabled:
         lines.append(Line(gettext_noop("No surge: the members have not turned it on"), {}))
-    elif demand_ratio <= 1:
+    elif demand is None:
         lines.append(Line(gettext_noop("No surge: demand is normal"), {}))
-    elif demand_ratio < surge.max_multiplier:
-        fare *= Fraction(demand_ratio)
-        lines.append(
-            Line(
-                gettext_noop("Surge: the fare is multiplied by %(multiplier)s for high demand"),
-                {"multiplier": _number(demand_ratio)},
-            )
-        )
     else:
-        fare *= Fraction(surge.max_multiplier)
-        lines.append(
-            Line(
-                gettext_noop(
-                    "Surge: the fare is multiplied by %(multiplier)s for high demand, "
-                    "the most the members allow"
-                ),
-                {"multiplier": _number(surge.max_multiplier)},
+        counts = {"waiting": str(demand.waiting), "free": str(demand.free)}
+        multiplier = min(demand.ratio, surge.max_multiplier)
+        if multiplier <= 1:
+            lines.append(
+                Line(
+                    gettext_noop("No surge: trips waiting %(waiting)s, workers free %(free)s"),
+                    counts,
+                )
             )
-        )
+        else:
+            fare *= Fraction(multiplier)
+            lines.append(
+                Line(
+                    gettext_noop(
+                        "Surge: trips waiting %(waiting)s, workers free %(free)s; the fare is "
+                        "multiplied by %(multiplier)s"
+                    )
+                    if multiplier < surge.max_multiplier
+                    else gettext_noop(
+                        "Surge: trips waiting %(waiting)s, workers free %(free)s; the fare is "
+                        "multiplied by %(multiplier)s, the most the members allow"
+                    ),
+                    {**counts, "multiplier": _number(multiplier)},
+                )
+            )
     return _quote(policy, policy_version, _round_half_up(fare, currency), tip, lines)
 
 
@@ -255,7 +290,9 @@ def earnings_top_up(*, policy: Policy, earned: Money, active_hours: Decimal) -> 
 _DISTANCE_RANGE = gettext_noop("The distance must be from 0 to %(max)s km, not %(value)s.")
 _MINUTES_RANGE = gettext_noop("The duration must be from 0 to %(max)s minutes, not %(value)s.")
 _HOURS_RANGE = gettext_noop("The hours must be from 0 to %(max)s, not %(value)s.")
-_DEMAND_RANGE = gettext_noop("The demand ratio must be from 0 to %(max)s, not %(value)s.")
+_DEMAND_RANGE = gettext_noop(
+    "Trips waiting and workers free are whole numbers from 0 to %(max)s, not %(value)s."
+)
 
 
 def _measure(value: Decimal, most: Decimal, code: str, message: str) -> Decimal:

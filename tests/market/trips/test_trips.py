@@ -114,6 +114,13 @@ def test_a_quote_is_the_policy_price_of_the_road_estimate_and_writes_nothing(
     ]
 
 
+def test_without_surge_a_quote_counts_no_demand(places: dict[str, Place]) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        priced = selectors.trip_quote(pickup=at("manara"), dropoff=at("birzeit"))
+    assert "No surge: the members have not turned it on" in [str(x) for x in priced.quote.lines]
+    assert [q["sql"] for q in queries if "COUNT(" in q["sql"]] == []
+
+
 def test_short_trips_cost_the_minimum_and_long_ones_the_long_rate(
     places: dict[str, Place],
 ) -> None:

@@ -393,21 +393,18 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
     )
     if not trips:
         return None
-    busy = Order.objects.filter(sector=Sector.TRIP, status__in=selectors.BUSY).values("worker_id")
     locked_presences = list(
-        Presence.objects.select_for_update(of=("self",))
-        .filter(online=True)
-        .exclude(worker_id__in=busy)
-        .exclude(worker__status=Membership.Status.LEFT)
+        selectors.free_workers(current.policy)
+        .select_for_update(of=("self",))
         .select_related("worker")
         .order_by("pk")[:MAX_BATCH]
     )
-    busy_now = set(busy.values_list("worker_id", flat=True))  # again, now the rows are locked
-    presences = [
-        p
-        for p in locked_presences
-        if p.worker_id not in busy_now and current.policy.member_class(p.worker.member_class).works
-    ]
+    busy_now = set(  # again, now the rows are locked
+        Order.objects.filter(sector=Sector.TRIP, status__in=selectors.BUSY).values_list(
+            "worker_id", flat=True
+        )
+    )
+    presences = [p for p in locked_presences if p.worker_id not in busy_now]
     if not presences:
         return None
     origin = geo.centre(

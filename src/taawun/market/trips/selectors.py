@@ -15,7 +15,8 @@ from taawun.coop.selectors import current_policy
 from taawun.domain import geo
 from taawun.domain.errors import InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.money import Money
-from taawun.domain.pricing import Quote, quote_trip
+from taawun.domain.policy import Policy
+from taawun.domain.pricing import Demand, Quote, quote_trip
 from taawun.market import selectors as market
 from taawun.market.models import Order, Sector, Status
 from taawun.members.models import Membership
@@ -79,8 +80,28 @@ def check_in_area(position: geo.Point) -> geo.Point:
     return position
 
 
+def free_workers(policy: Policy) -> QuerySet[Presence]:
+    """Workers a dispatch batch may offer a trip to: online, of a class that works, still
+    members, and with no open trip."""
+    busy = Order.objects.filter(sector=Sector.TRIP, status__in=BUSY).values("worker_id")
+    working = [c.key for c in policy.membership.classes if c.works]
+    return (
+        Presence.objects.filter(online=True, worker__member_class__in=working)
+        .exclude(worker_id__in=busy)
+        .exclude(worker__status=Membership.Status.LEFT)
+    )
+
+
+def demand_now(policy: Policy) -> Demand:
+    """The trips waiting for a worker, counting the one about to be priced, and the workers
+    free to take one (``domain.pricing.Demand``)."""
+    waiting = Order.objects.filter(sector=Sector.TRIP, status=Status.REQUESTED).count()
+    return Demand(waiting=waiting + 1, free=free_workers(policy).count())
+
+
 def trip_quote(*, pickup: geo.Point, dropoff: geo.Point, tip: Money | None = None) -> TripQuote:
-    """What a trip would cost now under the current policy; nothing is written."""
+    """What a trip would cost now under the current policy, with the demand now when the
+    members have turned surge on; nothing is written."""
     check_in_area(pickup)
     check_in_area(dropoff)
     estimate = geo.estimate(pickup, dropoff)
@@ -90,6 +111,7 @@ def trip_quote(*, pickup: geo.Point, dropoff: geo.Point, tip: Money | None = Non
         policy_version=current.number,
         km=estimate.km,
         minutes=estimate.minutes,
+        demand=demand_now(current.policy) if current.policy.pricing.surge.enabled else None,
         tip=tip,
     )
     return TripQuote(estimate=estimate, quote=quote)
