@@ -245,6 +245,16 @@ def test_earnings_top_up_is_exact() -> None:
     assert top_up(ils("0.00"), "10", off) == ils("0.00")
 
 
+def test_the_floor_counts_no_more_hours_than_its_window_lasts() -> None:
+    def top_up(hours: str, days: int) -> Money:
+        policy = with_pricing(earnings_floor=EarningsFloor(period_days=days))
+        return earnings_top_up(policy=policy, earned=ils("0.00"), active_hours=D(hours))
+
+    assert top_up("336", 14) == top_up("400", 14) == ils("10080.00")  # 14 days of 24 h at 30.00
+    assert top_up("900", 92) == ils("27000.00")  # more than a month's hours, in a 92-day window
+    assert top_up("5000", 92) == ils("66240.00")  # 2,208 h
+
+
 def test_jod_has_three_decimals() -> None:
     quote = trip("3.331", "7", JOD_POLICY)  # 12.0965 exactly: half-up, not half-even
     assert quote.price == jod("12.097")
@@ -337,7 +347,7 @@ def test_service_agreed_cancellation_and_top_up_refusals() -> None:
     assert refused(lambda: fee(ils("1"), "NaN")).code == "not_a_number"
     assert refused(lambda: top_up(ils("-0.01"))).code == "negative_earnings"
     assert refused(lambda: top_up(jod("1"))).code == "currency_mismatch"
-    assert refused(lambda: top_up(ils("1"), "745")).code == "hours_out_of_range"
+    assert refused(lambda: top_up(ils("1"), "10000000.01")).code == "hours_out_of_range"
     assert refused(lambda: top_up(ils("1"), "-1")).code == "hours_out_of_range"
     assert refused(lambda: top_up(ils("1"), "NaN")).code == "not_a_number"
     assert service("744").price == ils("33480.00")  # the most hours a month has
@@ -457,16 +467,19 @@ def test_services_and_agreed_prices_always_add_up(
 @given(
     st.sampled_from([ILS_POLICY, JOD_POLICY]),
     hundredths(0, 100_000),
-    hundredths(0, 74_400),
+    hundredths(0, 300_000),
+    st.integers(1, 92),
     st.integers(0, 10**7),
 )
 def test_the_top_up_brings_earnings_exactly_to_the_floor(
-    policy: Policy, hourly: Decimal, hours: Decimal, earned_units: int
+    policy: Policy, hourly: Decimal, worked: Decimal, days: int, earned_units: int
 ) -> None:
-    policy = with_pricing(policy, earnings_floor=EarningsFloor(hourly=hourly))
+    floor = EarningsFloor(hourly=hourly, period_days=days)
+    policy = with_pricing(policy, earnings_floor=floor)
     currency = policy.currency
     earned = Money(earned_units * quantum(currency), currency)
-    top_up = earnings_top_up(policy=policy, earned=earned, active_hours=hours)
+    top_up = earnings_top_up(policy=policy, earned=earned, active_hours=worked)
+    hours = min(worked, Decimal(24 * days))
     floor_total = Money((hourly * hours).quantize(quantum(currency), ROUND_HALF_UP), currency)
     assert top_up.amount >= 0
     if earned.amount >= hourly * hours:

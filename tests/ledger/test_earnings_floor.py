@@ -75,6 +75,23 @@ def top_ups(run: FloorRun) -> dict[int, tuple[D, D, D, D]]:
     }
 
 
+def test_work_longer_than_the_window_counts_the_window_and_the_run_goes_ahead(
+    clock: Clock, founder: User, make_member: MakeMember
+) -> None:
+    busy, low = make_member(), make_member()
+    for day in (20, 21):  # deliveries carried together: 400 hours of work in a 14-day window
+        sell(founder, busy, "100.00", "0.00", "200", dt.date(2030, 2, day))
+    sell(founder, low, "25.00", "18.00", "2", dt.date(2030, 2, 22))
+    fill_the_fund(founder)
+
+    run = ledger.apply_earnings_floor(actor=founder)
+
+    # 14 days x 24 h = 336 h at 30.00 = 10,080.00, less the 176.00 earned
+    assert top_ups(run)[busy.number][:3] == (D("336"), D("176.00"), D("9904.00"))
+    assert top_ups(run)[low.number][:3] == (D("2"), D("40.00"), D("20.00"))
+    assert books_problems() == []
+
+
 def test_a_worker_below_the_floor_is_topped_up_from_the_fund(
     clock: Clock, founder: User, make_member: MakeMember
 ) -> None:

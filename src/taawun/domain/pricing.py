@@ -30,6 +30,7 @@ from .receipt import Breakdown, breakdown
 MAX_KM = Decimal(10_000)
 MAX_MINUTES = Decimal(10_000)
 MAX_HOURS = Decimal(744)  # a 31-day month
+MAX_SUMMED_HOURS = Decimal(10_000_000)  # a window's work, before it is counted
 MAX_DEMAND_COUNT = 1_000_000  # trips waiting, or workers free
 MAX_DECIMAL_PLACES = 20  # of a distance, a duration or a ratio
 
@@ -262,11 +263,19 @@ def late_cancellation_fee(
     return _round_half_up(exact, policy.currency)
 
 
+def floor_hours(policy: Policy, work_hours: Decimal) -> Decimal:
+    """The active hours the earnings floor counts for a window's work: its hours, but never more
+    than the window lasts (work that overlapped, such as deliveries carried together, counts
+    once)."""
+    work_hours = _measure(work_hours, MAX_SUMMED_HOURS, "hours_out_of_range", _HOURS_RANGE)
+    return min(work_hours, Decimal(policy.pricing.earnings_floor.period_days * 24))
+
+
 def earnings_top_up(*, policy: Policy, earned: Money, active_hours: Decimal) -> Money:
     """What lifts a worker's earnings for the period to the floor's hourly rate.
 
-    ``floor.hourly * active_hours - earned``, rounded half-up to the minor unit, when the
-    floor is on and the worker earned less than that per active hour; otherwise zero. So
+    ``floor.hourly * floor_hours - earned``, rounded half-up to the minor unit, when the floor
+    is on and the worker earned less than that per active hour; otherwise zero. So
     ``earned + top-up`` is the floor total rounded half-up, or ``earned`` when already above it.
     """
     _same_currency(policy, earned)
@@ -276,7 +285,7 @@ def earnings_top_up(*, policy: Policy, earned: Money, active_hours: Decimal) -> 
             gettext_noop("Earnings cannot be negative: %(amount)s."),
             amount=str(earned),
         )
-    active_hours = _measure(active_hours, MAX_HOURS, "hours_out_of_range", _HOURS_RANGE)
+    active_hours = floor_hours(policy, active_hours)
     floor = policy.pricing.earnings_floor
     floor_total = Fraction(floor.hourly) * Fraction(active_hours)
     shortfall = floor_total - Fraction(earned.amount)

@@ -23,7 +23,7 @@ from taawun.domain.canonical import plain
 from taawun.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, gettext_noop
 from taawun.domain.explanation import Line
 from taawun.domain.money import Money, quantum
-from taawun.domain.pricing import earnings_top_up
+from taawun.domain.pricing import earnings_top_up, floor_hours
 from taawun.domain.receipt import Breakdown, breakdown
 from taawun.domain.surplus import Patronage as SurplusPatronage
 from taawun.domain.surplus import allocate_surplus, apportion, charge_loss
@@ -1470,9 +1470,10 @@ def apply_earnings_floor(*, actor: User, ending_on: dt.date | None = None) -> Fl
     zero = Money.zero(currency)
     lines: list[FloorTopUp] = []
     for member in workers.order_by("number"):
-        earned, hours = work[member.pk]
-        if hours <= 0:
+        earned, work_hours = work[member.pk]
+        if work_hours <= 0:
             continue
+        hours = floor_hours(current.policy, work_hours)
         needed = earnings_top_up(
             policy=current.policy, earned=max(Money(earned, currency), zero), active_hours=hours
         )
