@@ -223,3 +223,4 @@ def test_the_directory_can_be_searched_by_shown_name(
     nul = as_user(None).get("/api/members?name=r%00a")  # the NUL is dropped: "ra"
     assert nul.status_code == 200
     assert [r["name"] for r in nul.json()["results"]] == ["Rana Odeh"]
+    assert as_user(None).get("/api/members?name=r%01a").status_code == 422  # other controls

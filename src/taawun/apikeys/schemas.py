@@ -15,6 +15,9 @@ MAX_NUMBER = 2**31 - 1  # PositiveIntegerField on PostgreSQL
 
 # Printable text: tabs and line breaks allowed, other control characters (NUL...) refused.
 TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+# Text in a query string: the same, but NUL is dropped from every query string before the API
+# reads it (``web.middleware.NulFreeQueryMiddleware``), so a NUL there is accepted, not refused.
+QUERY_TEXT_PATTERN = r"^[^\x01-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 
 MoneyText = Annotated[
     str,

@@ -20,7 +20,7 @@ from taawun.apikeys.schemas import (
     ERRORS,
     MAX_ID,
     MAX_NUMBER,
-    TEXT_PATTERN,
+    QUERY_TEXT_PATTERN,
     CurrencyCode,
     Input,
     MoneyText,
@@ -311,7 +311,10 @@ def directory(
     page: int = Query(1, ge=1, le=1_000_000),
     member_class: str = Query("", max_length=31, pattern=r"^([a-z][a-z0-9_]{1,30})?$"),
     name: str = Query(
-        "", max_length=100, pattern=TEXT_PATTERN, description="Only members whose name has this"
+        "",
+        max_length=100,
+        pattern=QUERY_TEXT_PATTERN,
+        description="Only members whose name has this",
     ),
 ) -> HttpResponse:
     """Each member's privacy choices apply: anonymous callers see public fields only, and a name
