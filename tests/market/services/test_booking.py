@@ -619,7 +619,7 @@ def test_cancelling_late_charges_the_fee_as_its_own_paid_order_for_the_worker(
     fee = Booking.objects.get(order=order).late_fee
     assert fee is not None
     assert (fee.title, fee.status, fee.worker, fee.customer, fee.hours) == (
-        f"Late cancellation fee for #{order.pk}",
+        f"رسم الإلغاء المتأخر للطلب #{order.pk} · Late cancellation fee for #{order.pk}",
         Status.COMPLETED,
         khalil,
         customer,

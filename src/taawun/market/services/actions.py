@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from taawun.accounts.models import Role, User
 from taawun.accounts.selectors import require_role
@@ -605,6 +605,17 @@ def reschedule(
     return order
 
 
+def _late_fee_title(order_id: int) -> str:
+    """In Arabic and English, as a service's orders are titled, so both parties read theirs."""
+    words = []
+    for language in ("ar", "en"):
+        with translation.override(language):
+            words.append(
+                translation.gettext("Late cancellation fee for #%(number)s") % {"number": order_id}
+            )
+    return " · ".join(words)
+
+
 @transaction.atomic
 def cancel(*, actor: User, order_id: int) -> Order:
     """The customer cancels. Before the late window it is free; inside it, the fee the policy
@@ -627,7 +638,7 @@ def cancel(*, actor: User, order_id: int) -> Order:
         fee_order = market.place(
             customer=actor,
             sector=Sector.SERVICE,
-            title=f"Late cancellation fee for #{order.pk}",
+            title=_late_fee_title(order.pk),
             quote=quote_agreed(policy=policy_number(version), policy_version=version, price=fee),
             worker=booking.worker,
             status=Status.COMPLETED,
