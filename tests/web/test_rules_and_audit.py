@@ -73,6 +73,24 @@ def test_rules_page_shows_the_prices_and_how_work_is_assigned(client, coop):
     assert "topped up to it" in page and "fairness weight of 0.6" in page
 
 
+def test_rules_page_says_how_a_surge_is_worked_out_once_it_is_on(client, coop, founder, policy):
+    from decimal import Decimal
+
+    from taawun.coop.actions import adopt_policy
+    from taawun.domain.policy import SurgeRules
+
+    surge = SurgeRules(enabled=True, max_multiplier=Decimal("1.8"))
+    pricing = policy.pricing.model_copy(update={"surge": surge})
+    adopt_policy(actor=founder, policy=policy.model_copy(update={"pricing": pricing}), reason="7")
+    assert (
+        "Higher prices when demand is high On: a trip's fare is multiplied by the trips waiting "
+        "per worker free, at most 1.8 times"
+    ) in text(client.get("/rules/", **EN))
+    assert "تُضرب أجرة الرحلة في عدد الرحلات المنتظرة لكل عامل متاح، بما لا يزيد على 1.8 أضعاف" in (
+        text(client.get("/rules/", HTTP_ACCEPT_LANGUAGE="ar"))
+    )
+
+
 def test_rules_page_lists_every_version_newest_first(client, coop, founder, policy):
     from taawun.coop.actions import adopt_policy
 
