@@ -13,11 +13,12 @@ from taawun.domain.money import quantum
 MAX_ID = 2**63 - 1  # BigAutoField
 MAX_NUMBER = 2**31 - 1  # PositiveIntegerField on PostgreSQL
 
+_CONTROLS = r"\x01-\x08\x0B\x0C\x0E-\x1F\x7F"  # all but tab, line breaks and NUL
 # Printable text: tabs and line breaks allowed, other control characters (NUL...) refused.
-TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+TEXT_PATTERN = rf"^[^\x00{_CONTROLS}]*$"
 # Text in a query string: the same, but NUL is dropped from every query string before the API
 # reads it (``web.middleware.NulFreeQueryMiddleware``), so a NUL there is accepted, not refused.
-QUERY_TEXT_PATTERN = r"^[^\x01-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+QUERY_TEXT_PATTERN = rf"^[^{_CONTROLS}]*$"
 
 MoneyText = Annotated[
     str,

@@ -399,11 +399,7 @@ def _run_batch(now: dt.datetime, *, only_when_due: bool) -> DispatchRun | None:
         .select_related("worker")
         .order_by("pk")[:MAX_BATCH]
     )
-    busy_now = set(  # again, now the rows are locked
-        Order.objects.filter(sector=Sector.TRIP, status__in=selectors.BUSY).values_list(
-            "worker_id", flat=True
-        )
-    )
+    busy_now = set(selectors.busy_workers())  # again, now the rows are locked
     presences = [p for p in locked_presences if p.worker_id not in busy_now]
     if not presences:
         return None

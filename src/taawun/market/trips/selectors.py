@@ -80,14 +80,20 @@ def check_in_area(position: geo.Point) -> geo.Point:
     return position
 
 
+def busy_workers() -> QuerySet[Order, int]:
+    """The workers (member ids) with an open trip."""
+    return Order.objects.filter(sector=Sector.TRIP, status__in=BUSY).values_list(
+        "worker_id", flat=True
+    )
+
+
 def free_workers(policy: Policy) -> QuerySet[Presence]:
     """Workers a dispatch batch may offer a trip to: online, of a class that works, still
     members, and with no open trip."""
-    busy = Order.objects.filter(sector=Sector.TRIP, status__in=BUSY).values("worker_id")
     working = [c.key for c in policy.membership.classes if c.works]
     return (
         Presence.objects.filter(online=True, worker__member_class__in=working)
-        .exclude(worker_id__in=busy)
+        .exclude(worker_id__in=busy_workers())
         .exclude(worker__status=Membership.Status.LEFT)
     )
 
